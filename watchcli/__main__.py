@@ -1,0 +1,3 @@
+from watchcli.cli import main
+
+main()
