@@ -127,3 +127,27 @@ class RunSummary:
             "filtered": self.filtered,
             "errors": self.errors,
         }
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items `list` (and later `search`, `stats`, `digest`) look at."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    network: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    limit: int | None = None
+
+
+def source_health(*, gone: bool, failures: int, last_attempt: str | None) -> str:
+    """`ok`, `failing`, `gone` or `never` (SPEC §2, `sources list --json`)."""
+    if gone:
+        return "gone"
+    if last_attempt is None:
+        return "never"
+    return "failing" if failures else "ok"

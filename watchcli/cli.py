@@ -1,0 +1,403 @@
+"""The command line: parse options, call one service, render, map errors to exit codes.
+
+stdout carries data (tables, `--json`, digests); stderr carries diagnostics and progress.
+Errors become one line on stderr in `main()`, the only place that knows exit codes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from filelock import FileLock, Timeout
+from rich.console import Console
+
+from watchcli import __version__
+from watchcli.config import Config, load_config
+from watchcli.dates import parse_since
+from watchcli.errors import EXIT_FAILED, FetchLockedError, WatchError
+from watchcli.ingest import FetchRun, SourceReport
+from watchcli.models import ItemFilter, Outcome
+from watchcli.store import Store
+from watchcli.text import clean_text
+from watchcli.views import health_of, item_detail, items_table, sources_table
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+    help="A shared news watch: fetch feeds into one store, merge the same story, triage "
+    "together, send a weekly digest.",
+)
+sources_app = typer.Typer(no_args_is_help=True, help="The configured sources and their health.")
+app.add_typer(sources_app, name="sources")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class Settings:
+    """Global options, resolved once per invocation (SPEC §2)."""
+
+    config_path: Path
+    config_given: bool
+    db: Path | None
+    user: str
+    debug: bool
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def optional_config(self) -> Config | None:
+        """The configuration when there is one; an explicit --config must exist."""
+        if not self.config_given and not self.config_path.exists():
+            return None
+        return self.config()
+
+    def store_path(self) -> Path:
+        if self.db is not None:
+            return self.db
+        config = self.optional_config()
+        if config and config.store_path:
+            return config.store_path
+        return Path("watch.db")
+
+    def open_store(self) -> Store:
+        return Store.open(self.store_path())
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.ensure_object(Settings)  # type: ignore[no-any-return]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"watchcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="WATCHCLI_CONFIG",
+            help="sources.toml to use.",
+            show_default="./sources.toml",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="WATCHCLI_DB",
+            help="The store. Default: [store].path of the config, else ./watch.db.",
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", envvar="WATCHCLI_USER", help="Who is acting. Default: login name."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and an HTTP trace.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    ctx.obj = Settings(
+        config_path=config or Path("sources.toml"),
+        config_given=config is not None,
+        db=db,
+        user=as_user or _login_name(),
+        debug=debug,
+    )
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# --- store and fetch -------------------------------------------------------------------------
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the store; safe to run again."""
+    settings = _settings(ctx)
+    config = settings.optional_config()
+    with settings.open_store() as store:
+        if config:
+            store.sync_sources(config.sources)
+        versions = store.schema_version()
+    out.print(f"store ready: {store.path} (schema {versions[-1]})")
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Requests at once (default 32).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Connect/read timeout in seconds (default 20).")
+    ] = None,
+) -> None:
+    """Fetch every source, merge what was seen before, store the rest."""
+    settings = _settings(ctx)
+    config = settings.config()
+    store_path = settings.store_path()
+    lock = FileLock(str(store_path) + ".fetch.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise FetchLockedError(
+            f"another fetch is running on {store_path} (lock {lock.lock_file}); try again later"
+        ) from None
+    try:
+        with Store.open(store_path) as store:
+            summary = _run_fetch(
+                store,
+                config,
+                tuple(source or ()),
+                concurrency,
+                timeout,
+                settings.debug,
+                show_progress=not quiet and not as_json and err.is_terminal,
+            )
+    finally:
+        lock.release()
+    if as_json:
+        print_json(summary.as_json())
+    for error in summary.errors:
+        say_error(f"{error['source']}: {error['error']}")
+    if not quiet and not as_json:
+        out.print(
+            f"{summary.sources} sources: {summary.ok} fetched, {summary.not_modified} unchanged, "
+            f"{summary.failed} failed, {summary.skipped} skipped · {summary.new_items} new items, "
+            f"{summary.new_sightings} merged sightings, {summary.updated} updated"
+            + (f", {summary.filtered} filtered out" if summary.filtered else ""),
+            markup=False,
+        )
+    if summary.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _run_fetch(
+    store: Store,
+    config: Config,
+    only: tuple[str, ...],
+    concurrency: int | None,
+    timeout: float | None,
+    debug: bool,
+    *,
+    show_progress: bool,
+):
+    if not show_progress:
+        run = FetchRun(
+            store, config, only=only, concurrency=concurrency, timeout=timeout, debug=debug
+        )
+        return run.run()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as progress:
+        total = len([s for s in config.sources if not only or s.id in only])
+        task = progress.add_task("", total=total)
+
+        def advance(report: SourceReport) -> None:
+            label = (
+                report.source_id
+                if report.outcome is not Outcome.FAILED
+                else (f"{report.source_id} failed")
+            )
+            progress.update(task, advance=1, description=clean_text(label))
+
+        run = FetchRun(
+            store,
+            config,
+            only=only,
+            concurrency=concurrency,
+            timeout=timeout,
+            debug=debug,
+            on_report=advance,
+        )
+        return run.run()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_items(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="7d, 12h or a date like 2026-11-01.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Seen through this source.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
+) -> None:
+    """Items, newest first."""
+    item_filter = ItemFilter(
+        since=parse_since(since) if since else None,
+        sources=tuple(source or ()),
+        limit=limit or None,
+    )
+    with _settings(ctx).open_store() as store:
+        items = store.list_items(item_filter)
+    if as_json:
+        print_json(items)
+    elif items:
+        out.print(items_table(items))
+    else:
+        say_error("no items match; run `watchcli fetch` or widen the filters")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="The item as JSON.")] = False,
+) -> None:
+    """One item: text, every sighting, tags, status, notes, history."""
+    with _settings(ctx).open_store() as store:
+        item = store.get_item(item_id)
+    if as_json:
+        print_json(item)
+    else:
+        out.print(item_detail(item))
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+@sources_app.command("list")
+def sources_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Sources with health as JSON.")] = False,
+) -> None:
+    """Configured sources with their health."""
+    settings = _settings(ctx)
+    config = settings.config()
+    with settings.open_store() as store:
+        store.sync_sources(config.sources)
+        rows = store.sources_health(s.id for s in config.sources)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": row["id"],
+                    "url": row["url"],
+                    "network": row["network"],
+                    "health": health_of(row),
+                    "last_status": row["last_status"],
+                    "last_ok": row["last_ok"],
+                    "last_error": row["last_error"],
+                    "failures": row["failures"],
+                    "items": row["items"],
+                    "last_attempt": row["last_attempt"],
+                    "problem": row["problem"],
+                    "retry_after": row["retry_after"],
+                }
+                for row in rows
+            ]
+        )
+    else:
+        out.print(sources_table(rows))
+
+
+@sources_app.command("check")
+def sources_check(ctx: typer.Context) -> None:
+    """Validate sources.toml (exit 2 with file:line on any error)."""
+    settings = _settings(ctx)
+    config = settings.config()
+    out.print(
+        f"{settings.config_path}: ok — {len(config.sources)} sources, {len(config.networks)} "
+        f"networks, {len(config.tags.labels)} tags, {len(config.rules)} rules",
+        markup=False,
+    )
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Keep the demo store here (default: temporary).")
+    ] = None,
+) -> None:
+    """Offline showcase: serve bundled sample feeds on loopback, fetch them, show the inbox."""
+    from watchcli.demo import run_demo
+
+    run_demo(out, err, db=db or _settings(ctx).db)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv[1:] or os.environ.get("WATCHCLI_DEBUG") == "1"
+    try:
+        # Typer handles usage errors (exit 2), --help and typer.Exit itself and exits; our own
+        # errors and bugs come out here.
+        app()
+    except WatchError as error:
+        _fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except sqlite3.OperationalError as error:
+        if debug:
+            raise
+        _fail(f"store error: {error}", EXIT_FAILED)
+    except Exception as error:
+        if debug:
+            raise
+        _fail(
+            f"unexpected error: {type(error).__name__}: {error} — this is a bug; rerun with "
+            "--debug for the traceback and report it",
+            EXIT_FAILED,
+        )
+
+
+def _fail(message: str, code: int) -> None:
+    say_error(f"watchcli: {message}")
+    sys.exit(code)
+
+
+def say_error(line: str) -> None:
+    """One diagnostic line on stderr: never wrapped, never styled, never interpreted."""
+    sys.stderr.write(clean_text(line) + "\n")

@@ -1,0 +1,358 @@
+"""A fetch run: network, parsing and storage, each in its own lane.
+
+    fetch tasks (asyncio, bounded)  →  parse workers (process pool)  →  one writer
+                                                                        (a thread, one
+                                                                        transaction per source)
+
+The network never waits for parsing or for SQLite; SQLite only ever sees one writer from this
+process; a source's entries are committed together, so killing the run at any moment loses
+nothing already committed and leaves the store valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from watchcli import dedupe
+from watchcli.config import Config, Source
+from watchcli.dates import parse_iso, utcnow
+from watchcli.errors import UsageError
+from watchcli.fetch import Fetcher, FetchRequest, make_client
+from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
+from watchcli.parse import read_feed
+from watchcli.store import SourceState, Store
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source in this run (for the progress display and the summary)."""
+
+    source_id: str
+    outcome: Outcome
+    status: int | None = None
+    error: str | None = None
+    problem: str | None = None
+    new_items: int = 0
+    new_sightings: int = 0
+    updated: int = 0
+    filtered: int = 0
+
+
+@dataclass
+class EntryCounts:
+    new_items: int = 0
+    new_sightings: int = 0
+    updated: int = 0
+    filtered: int = 0
+    item_ids: list[int] = field(default_factory=list)
+
+
+class Ingester:
+    """Stores the entries of one feed: each becomes a new item or a sighting of one.
+
+    Matching order, cheapest and surest first: the same source and GUID (the same sighting,
+    updated if the entry changed); the same canonical URL from any source; the same global
+    GUID from another source; then the near-duplicate stage; else a new item.
+    """
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+
+    def store_entries(
+        self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
+    ) -> EntryCounts:
+        """Call inside `store.write()`."""
+        counts = EntryCounts()
+        for entry in entries:
+            self._store_entry(source, entry, lang=lang, now=now, counts=counts)
+        return counts
+
+    def _store_entry(
+        self,
+        source: Source,
+        entry: Entry,
+        *,
+        lang: str | None,
+        now: datetime,
+        counts: EntryCounts,
+    ) -> None:
+        key = dedupe.url_key(entry.url)
+        content = dedupe.content_hash(entry)
+        known = self.store.find_sighting(source.id, entry.guid)
+        if known:
+            if known.content_hash != content:
+                self.store.update_sighting(known, entry, url_key=key, content_hash=content, now=now)
+                counts.updated += 1
+            return
+        item_id, how, score = self.match(source, entry, key)
+        if item_id is None:
+            item_id = self.store.insert_item(entry, source, lang=lang, now=now)
+            how = "new"
+            counts.new_items += 1
+            counts.item_ids.append(item_id)
+        else:
+            counts.new_sightings += 1
+        self.store.insert_sighting(
+            item_id,
+            source.id,
+            entry,
+            url_key=key,
+            content_hash=content,
+            how=how,
+            score=score,
+            now=now,
+        )
+
+    def match(
+        self, source: Source, entry: Entry, key: str | None
+    ) -> tuple[int | None, str, float | None]:
+        """The existing item this entry is a sighting of: (item id, how matched, score)."""
+        if key:
+            item_id = self.store.find_item_by_url_key(key)
+            if item_id is not None:
+                return item_id, "url", None
+        if dedupe.is_global_guid(entry.guid):
+            item_id = self.store.find_item_by_guid(entry.guid, other_than_source=source.id)
+            if item_id is not None:
+                return item_id, "guid", None
+        # The near-duplicate stage plugs in here.
+        return None, "new", None
+
+
+ProgressCallback = Callable[[SourceReport], None]
+
+
+class FetchRun:
+    """One `watchcli fetch`: which sources to ask, and what to do with each answer."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        only: tuple[str, ...] = (),
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        debug: bool = False,
+        on_report: ProgressCallback | None = None,
+    ) -> None:
+        unknown = [s for s in only if config.source(s) is None]
+        if unknown:
+            known = ", ".join(s.id for s in config.sources) or "none"
+            raise UsageError(f"unknown source {unknown[0]!r}; known sources: {known}")
+        self.store = store
+        self.config = config
+        self.sources = [s for s in config.sources if not only or s.id in only]
+        self.explicit = bool(only)
+        settings = config.fetch
+        if concurrency is not None or timeout is not None:
+            settings = replace(
+                settings,
+                concurrency=concurrency or settings.concurrency,
+                timeout=timeout or settings.timeout,
+            )
+        self.settings = settings
+        self.debug = debug
+        self.on_report = on_report
+        self.ingester = Ingester(store, config)
+        self.summary = RunSummary()
+
+    def run(self) -> RunSummary:
+        now = utcnow()
+        self.store.sync_sources(self.config.sources)
+        run_id = self.store.start_run(now)
+        try:
+            asyncio.run(self._run_all())
+        finally:
+            self.store.finish_run(run_id, self.summary, utcnow())
+        return self.summary
+
+    def _to_fetch(self, states: dict[str, SourceState], now: datetime) -> list[Source]:
+        """Sources to ask now; the others are reported as skipped (gone, or told to wait)."""
+        chosen = []
+        for source in self.sources:
+            state = states[source.id]
+            if state.gone and not self.explicit:
+                self._report(SourceReport(source.id, Outcome.SKIPPED, error="gone (HTTP 410)"))
+            elif state.retry_after and parse_iso(state.retry_after) > now:
+                self._report(
+                    SourceReport(
+                        source.id,
+                        Outcome.SKIPPED,
+                        error=f"server asked to wait until {state.retry_after}",
+                    )
+                )
+            else:
+                chosen.append(source)
+        return chosen
+
+    async def _run_all(self) -> None:
+        states = self.store.source_states()
+        sources = self._to_fetch(states, utcnow())
+        if not sources:
+            return
+        queue: asyncio.Queue[tuple[Source, FetchResult, FeedContent | None] | None] = (
+            asyncio.Queue()
+        )
+        writer = asyncio.create_task(self._write_all(queue))
+        done: set[str] = set()
+        with _ParsePool() as pool:
+            async with make_client(self.settings, debug=self.debug) as client:
+                fetcher = Fetcher(client, self.settings)
+
+                async def one(source: Source) -> None:
+                    state = states[source.id]
+                    result = await fetcher.fetch(
+                        FetchRequest(
+                            source.id,
+                            source.url,
+                            etag=state.etag,
+                            last_modified=state.last_modified,
+                            body_hash=state.body_hash,
+                        )
+                    )
+                    content = None
+                    if result.outcome is Outcome.OK and result.body is not None:
+                        content = await pool.read(result, utcnow())
+                    done.add(source.id)
+                    await queue.put((source, result, content))
+
+                try:
+                    async with asyncio.timeout(self.settings.deadline):
+                        await asyncio.gather(*(one(s) for s in sources))
+                except TimeoutError:
+                    for source in sources:
+                        if source.id not in done:
+                            error = (
+                                f"not fetched: the run's deadline ({self.settings.deadline:g} s) "
+                                "came first"
+                            )
+                            result = FetchResult(source.id, Outcome.FAILED, error=error)
+                            await queue.put((source, result, None))
+        await queue.put(None)
+        await writer
+
+    async def _write_all(
+        self, queue: asyncio.Queue[tuple[Source, FetchResult, FeedContent | None] | None]
+    ) -> None:
+        while (job := await queue.get()) is not None:
+            report = await asyncio.to_thread(self._write_one, *job)
+            self._report(report)
+
+    def _write_one(
+        self, source: Source, result: FetchResult, content: FeedContent | None
+    ) -> SourceReport:
+        now = utcnow()
+        store = self.store
+        report = SourceReport(source.id, result.outcome, status=result.status, error=result.error)
+        if result.outcome is Outcome.NOT_MODIFIED:
+            store.record_fetch_ok(
+                source.id,
+                now=now,
+                status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=None,
+                final_url=result.final_url,
+                title=None,
+                problem=None,
+            )
+        elif result.outcome is Outcome.OK and content is not None and content.format:
+            lang = source.lang or (content.language[:2].lower() or None)
+            with store.write():
+                counts = self.ingester.store_entries(source, content.entries, lang=lang, now=now)
+                store.record_fetch_ok(
+                    source.id,
+                    now=now,
+                    status=result.status,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    body_hash=result.body_hash,
+                    final_url=result.final_url,
+                    title=content.title or None,
+                    problem=content.problem,
+                )
+            report.problem = content.problem
+            report.new_items = counts.new_items
+            report.new_sightings = counts.new_sightings
+            report.updated = counts.updated
+            report.filtered = counts.filtered
+        else:
+            if result.outcome is Outcome.OK:
+                # A body that is no feed at all (an HTML page, an error page): a failure, and
+                # its hash is not kept, so the next run reads it again instead of calling it
+                # unchanged.
+                report.outcome = Outcome.FAILED
+                report.error = (content.problem if content else None) or "not a feed"
+            store.record_fetch_failure(
+                source.id,
+                now=now,
+                status=result.status,
+                error=report.error or "failed",
+                gone=result.outcome is Outcome.GONE,
+                retry_after=result.retry_after,
+            )
+        return report
+
+    def _report(self, report: SourceReport) -> None:
+        s = self.summary
+        s.sources += 1
+        if report.outcome is Outcome.OK:
+            s.ok += 1
+        elif report.outcome is Outcome.NOT_MODIFIED:
+            s.not_modified += 1
+        elif report.outcome is Outcome.SKIPPED:
+            s.skipped += 1
+        else:
+            s.failed += 1
+            s.errors.append({"source": report.source_id, "error": report.error or "failed"})
+        s.new_items += report.new_items
+        s.new_sightings += report.new_sightings
+        s.updated += report.updated
+        s.filtered += report.filtered
+        if self.on_report:
+            self.on_report(report)
+
+
+class _ParsePool:
+    """Feed parsing off the event loop, in worker processes sized to the cores.
+
+    Started on the first body that needs parsing (a run of 304s starts no process). The
+    forkserver context gives clean workers (no inherited threads or sockets) that already
+    imported the parser.
+    """
+
+    def __init__(self) -> None:
+        self._executor: Executor | None = None
+
+    def __enter__(self) -> _ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def read(self, result: FetchResult, seen_at: datetime) -> FeedContent:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["watchcli.parse"])
+            self._executor = ProcessPoolExecutor(
+                max_workers=max(1, min(os.cpu_count() or 1, 8)), mp_context=context
+            )
+        loop = asyncio.get_running_loop()
+        assert result.body is not None
+        return await loop.run_in_executor(
+            self._executor,
+            read_feed,
+            result.body,
+            result.content_type,
+            result.final_url,
+            seen_at,
+        )

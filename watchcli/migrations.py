@@ -1,0 +1,140 @@
+"""The store's schema, as numbered migrations applied in order when the store opens.
+
+Never edit a migration that has shipped: add the next one. Each runs in one transaction with
+the record of it having been applied (sqlite-utils' Migrations).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("watchcli")
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run statements one by one: `executescript` would commit the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            network TEXT,
+            title TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            final_url TEXT,
+            last_status INTEGER,
+            last_attempt TEXT,
+            last_ok TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            problem TEXT,
+            gone INTEGER NOT NULL DEFAULT 0,
+            retry_after TEXT
+        );
+
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL DEFAULT '',
+            published TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            lang TEXT,
+            scope TEXT,
+            status TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'selected', 'discarded')),
+            assignee TEXT,
+            network TEXT,
+            handled_by TEXT,
+            handled_at TEXT
+        );
+        CREATE INDEX items_published ON items (published);
+        CREATE INDEX items_status ON items (status, published);
+
+        -- One row per (source, entry): how an item was seen. The first sighting of an item
+        -- has how = 'new'; later ones say how they were matched ('url', 'guid', 'near', ...).
+        CREATE TABLE sightings (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            source_id TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            url TEXT NOT NULL DEFAULT '',
+            url_key TEXT,
+            link TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            published TEXT,
+            seen TEXT NOT NULL,
+            updated TEXT,
+            how TEXT NOT NULL,
+            score REAL,
+            UNIQUE (source_id, guid)
+        );
+        CREATE INDEX sightings_item ON sightings (item_id);
+        CREATE INDEX sightings_url_key ON sightings (url_key);
+        CREATE INDEX sightings_guid ON sightings (guid);
+
+        CREATE TABLE item_tags (
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            tag TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (item_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX item_tags_tag ON item_tags (tag);
+
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX notes_item ON notes (item_id);
+
+        -- Every change an analyst (or fetch, as 'watchcli') makes to an item.
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX history_item ON history (item_id);
+        CREATE INDEX history_at ON history (at);
+
+        CREATE TABLE fetch_runs (
+            id INTEGER PRIMARY KEY,
+            started TEXT NOT NULL,
+            finished TEXT,
+            sources INTEGER NOT NULL DEFAULT 0,
+            ok INTEGER NOT NULL DEFAULT 0,
+            not_modified INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            new_items INTEGER NOT NULL DEFAULT 0,
+            new_sightings INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            filtered INTEGER NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '[]'
+        );
+        """,
+    )

@@ -1,0 +1,465 @@
+"""The one module that knows SQL. Everything else asks it in plain values.
+
+Invariants:
+- every connection runs in WAL mode with a busy timeout, so readers never block the fetch
+  writer and a writer waits for another instead of failing with "database is locked";
+- every write that changes more than one row runs in `Store.write()`, a short
+  `BEGIN IMMEDIATE` transaction (taking the write lock up front, so it cannot fail half-way
+  on a lock upgrade);
+- times are written with `dates.iso`, so text order is time order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from watchcli.config import Source
+from watchcli.dates import iso
+from watchcli.errors import NotFoundError, UsageError
+from watchcli.migrations import migrations
+from watchcli.models import Entry, ItemFilter, RunSummary
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the fetcher needs to know of a source from earlier runs."""
+
+    id: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    gone: bool
+    retry_after: str | None
+
+
+@dataclass(frozen=True)
+class SightingMatch:
+    id: int
+    item_id: int
+    content_hash: str
+
+
+class Store:
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = Database(conn)
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) the store at `path` and apply pending migrations."""
+        path = Path(path)
+        if not path.parent.exists():
+            raise UsageError(f"cannot create the store {path}: folder {path.parent} does not exist")
+        try:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(path, conn)
+            migrations.apply(store.db)
+        except sqlite3.DatabaseError as error:
+            raise UsageError(f"cannot open the store {path}: {error}") from None
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """A short write transaction that holds the write lock from its first statement."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict | None:
+        cursor = self.db.execute(sql, list(params))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        cursor = self.db.execute(sql, list(params))
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def schema_version(self) -> list[str]:
+        return [m.name for m in migrations.applied(self.db)]
+
+    # --- sources -------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Make the sources table match the configuration; a changed URL starts afresh."""
+        with self.write():
+            for source in sources:
+                self.db.execute(
+                    """
+                    INSERT INTO sources (id, url, network) VALUES (?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        network = excluded.network,
+                        etag = CASE WHEN url = excluded.url THEN etag END,
+                        last_modified = CASE WHEN url = excluded.url THEN last_modified END,
+                        body_hash = CASE WHEN url = excluded.url THEN body_hash END,
+                        gone = CASE WHEN url = excluded.url THEN gone ELSE 0 END,
+                        retry_after = CASE WHEN url = excluded.url THEN retry_after END,
+                        url = excluded.url
+                    """,
+                    [source.id, source.url, source.network],
+                )
+
+    def source_states(self) -> dict[str, SourceState]:
+        rows = self._all(
+            "SELECT id, url, etag, last_modified, body_hash, gone, retry_after FROM sources"
+        )
+        return {row["id"]: SourceState(**{**row, "gone": bool(row["gone"])}) for row in rows}
+
+    def record_fetch_ok(
+        self,
+        source_id: str,
+        *,
+        now: datetime,
+        status: int | None,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+        final_url: str,
+        title: str | None,
+        problem: str | None,
+    ) -> None:
+        """A successful fetch: new validators, failures reset. None keeps what was stored."""
+        self.db.execute(
+            """
+            UPDATE sources SET
+                last_status = ?, last_attempt = ?, last_ok = ?, failures = 0,
+                last_error = NULL, gone = 0, retry_after = NULL,
+                etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
+                body_hash = coalesce(?, body_hash), final_url = coalesce(?, final_url),
+                title = coalesce(?, title),
+                problem = CASE WHEN ? THEN ? ELSE problem END
+            WHERE id = ?
+            """,
+            [
+                status,
+                iso(now),
+                iso(now),
+                etag,
+                last_modified,
+                body_hash,
+                final_url or None,
+                title,
+                body_hash is not None,
+                problem,
+                source_id,
+            ],
+        )
+
+    def record_fetch_failure(
+        self,
+        source_id: str,
+        *,
+        now: datetime,
+        status: int | None,
+        error: str,
+        gone: bool = False,
+        retry_after: datetime | None = None,
+    ) -> None:
+        self.db.execute(
+            """
+            UPDATE sources SET
+                last_status = ?, last_attempt = ?, failures = failures + 1, last_error = ?,
+                gone = ?, retry_after = ?
+            WHERE id = ?
+            """,
+            [
+                status,
+                iso(now),
+                error,
+                int(gone),
+                iso(retry_after) if retry_after else None,
+                source_id,
+            ],
+        )
+
+    def sources_health(self, source_ids: Iterable[str]) -> list[dict]:
+        """The health of the given sources, in the given order, with their item counts."""
+        ids = list(source_ids)
+        rows = {
+            row["id"]: row
+            for row in self._all(
+                """
+                SELECT s.*, (SELECT count(DISTINCT item_id) FROM sightings
+                             WHERE source_id = s.id) AS items
+                FROM sources s
+                """
+            )
+        }
+        return [rows[i] for i in ids if i in rows]
+
+    # --- ingest --------------------------------------------------------------------------
+
+    def find_sighting(self, source_id: str, guid: str) -> SightingMatch | None:
+        row = self._one(
+            "SELECT id, item_id, content_hash FROM sightings WHERE source_id = ? AND guid = ?",
+            [source_id, guid],
+        )
+        return SightingMatch(**row) if row else None
+
+    def find_item_by_url_key(self, url_key: str) -> int | None:
+        row = self._one(
+            "SELECT item_id FROM sightings WHERE url_key = ? ORDER BY id LIMIT 1", [url_key]
+        )
+        return row["item_id"] if row else None
+
+    def find_item_by_guid(self, guid: str, *, other_than_source: str) -> int | None:
+        row = self._one(
+            "SELECT item_id FROM sightings WHERE guid = ? AND source_id != ? ORDER BY id LIMIT 1",
+            [guid, other_than_source],
+        )
+        return row["item_id"] if row else None
+
+    def insert_item(self, entry: Entry, source: Source, *, lang: str | None, now: datetime) -> int:
+        cursor = self.db.execute(
+            """
+            INSERT INTO items (url, title, summary, author, published, first_seen, updated,
+                               lang, scope)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                entry.url,
+                entry.title,
+                entry.summary,
+                entry.author,
+                iso(entry.published),
+                iso(now),
+                iso(now),
+                lang,
+                source.scope,
+            ],
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def insert_sighting(
+        self,
+        item_id: int,
+        source_id: str,
+        entry: Entry,
+        *,
+        url_key: str | None,
+        content_hash: str,
+        how: str,
+        score: float | None,
+        now: datetime,
+    ) -> int:
+        cursor = self.db.execute(
+            """
+            INSERT INTO sightings (item_id, source_id, guid, url, url_key, link, title,
+                                   content_hash, published, seen, how, score)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                item_id,
+                source_id,
+                entry.guid,
+                entry.url,
+                url_key,
+                entry.link,
+                entry.title,
+                content_hash,
+                iso(entry.published) if entry.dated else None,
+                iso(now),
+                how,
+                score,
+            ],
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def update_sighting(
+        self,
+        match: SightingMatch,
+        entry: Entry,
+        *,
+        url_key: str | None,
+        content_hash: str,
+        now: datetime,
+    ) -> None:
+        """The entry changed at its source: keep the sighting, and the item's text when the
+        sighting is the one the item was created from."""
+        self.db.execute(
+            """
+            UPDATE sightings SET url = ?, url_key = ?, link = ?, title = ?, content_hash = ?,
+                published = coalesce(?, published), updated = ?
+            WHERE id = ?
+            """,
+            [
+                entry.url,
+                url_key,
+                entry.link,
+                entry.title,
+                content_hash,
+                iso(entry.published) if entry.dated else None,
+                iso(now),
+                match.id,
+            ],
+        )
+        self.db.execute(
+            """
+            UPDATE items SET title = ?, summary = ?, author = ?, url = ?, updated = ?
+            WHERE id = ? AND ? = (SELECT min(id) FROM sightings WHERE item_id = ?)
+            """,
+            [
+                entry.title,
+                entry.summary,
+                entry.author,
+                entry.url,
+                iso(now),
+                match.item_id,
+                match.id,
+                match.item_id,
+            ],
+        )
+
+    def start_run(self, now: datetime) -> int:
+        cursor = self.db.execute("INSERT INTO fetch_runs (started) VALUES (?)", [iso(now)])
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(self, run_id: int, summary: RunSummary, now: datetime) -> None:
+        self.db.execute(
+            """
+            UPDATE fetch_runs SET finished = ?, sources = ?, ok = ?, not_modified = ?,
+                failed = ?, skipped = ?, new_items = ?, new_sightings = ?, updated = ?,
+                filtered = ?, errors = ?
+            WHERE id = ?
+            """,
+            [
+                iso(now),
+                summary.sources,
+                summary.ok,
+                summary.not_modified,
+                summary.failed,
+                summary.skipped,
+                summary.new_items,
+                summary.new_sightings,
+                summary.updated,
+                summary.filtered,
+                json.dumps(summary.errors, ensure_ascii=False),
+                run_id,
+            ],
+        )
+
+    # --- reading items -------------------------------------------------------------------
+
+    _ITEM_COLUMNS = """
+        i.id, i.title, i.url, i.published, i.first_seen, i.status, i.assignee, i.network,
+        i.scope, i.lang,
+        (SELECT json_group_array(source_id) FROM
+            (SELECT source_id FROM sightings WHERE item_id = i.id GROUP BY source_id
+             ORDER BY min(id))) AS sources,
+        (SELECT json_group_array(tag) FROM
+            (SELECT tag FROM item_tags WHERE item_id = i.id ORDER BY tag)) AS tags
+    """
+
+    @staticmethod
+    def _decode_item(row: dict) -> dict:
+        row["sources"] = json.loads(row["sources"])
+        row["tags"] = json.loads(row["tags"])
+        return row
+
+    def list_items(self, item_filter: ItemFilter) -> list[dict]:
+        where, params = _filter_sql(item_filter)
+        sql = f"SELECT {self._ITEM_COLUMNS} FROM items i"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY i.published DESC, i.id DESC"
+        if item_filter.limit:
+            sql += " LIMIT ?"
+            params.append(item_filter.limit)
+        return [self._decode_item(row) for row in self._all(sql, params)]
+
+    def get_item(self, item_id: int) -> dict:
+        """One item with its summary, sightings, notes and history; NotFoundError if none."""
+        row = self._one(
+            f"SELECT {self._ITEM_COLUMNS}, i.summary, i.author, i.updated, i.handled_by, "
+            "i.handled_at FROM items i WHERE i.id = ?",
+            [item_id],
+        )
+        if row is None:
+            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+        item = self._decode_item(row)
+        item["sightings"] = self._all(
+            """
+            SELECT id, source_id AS source, url, guid, seen, title, how, score
+            FROM sightings WHERE item_id = ? ORDER BY id
+            """,
+            [item_id],
+        )
+        item["notes"] = self._all(
+            "SELECT by, at, text FROM notes WHERE item_id = ? ORDER BY id", [item_id]
+        )
+        item["history"] = self._all(
+            "SELECT by, at, action, detail FROM history WHERE item_id = ? ORDER BY id",
+            [item_id],
+        )
+        return item
+
+    def count_items(self) -> int:
+        row = self._one("SELECT count(*) AS n FROM items")
+        return row["n"] if row else 0
+
+
+def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if f.since:
+        where.append("i.published >= ?")
+        params.append(iso(f.since))
+    if f.until:
+        where.append("i.published < ?")
+        params.append(iso(f.until))
+    if f.sources:
+        marks = ", ".join("?" * len(f.sources))
+        where.append(
+            "EXISTS (SELECT 1 FROM sightings s WHERE s.item_id = i.id"
+            f" AND s.source_id IN ({marks}))"
+        )
+        params.extend(f.sources)
+    for tag in f.tags:
+        where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ?)")
+        params.append(tag)
+    if f.status:
+        where.append("i.status = ?")
+        params.append(f.status)
+    if f.network:
+        where.append("i.network = ?")
+        params.append(f.network)
+    if f.assignee:
+        where.append("i.assignee = ?")
+        params.append(f.assignee)
+    if f.unassigned:
+        where.append("i.assignee IS NULL AND i.network IS NULL")
+    return where, params
