@@ -427,6 +427,108 @@ class Store:
         )
         return item
 
+    # --- changes by analysts ---------------------------------------------------------------
+    # Each is one statement, or a few in `write()`, and leaves a line in `history`.
+
+    def record_change(
+        self, item_id: int, *, by: str, action: str, detail: str = "", now: datetime
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO history (item_id, by, at, action, detail) VALUES (?, ?, ?, ?, ?)",
+            [item_id, by, iso(now), action, detail],
+        )
+
+    def require_item(self, item_id: int) -> None:
+        if self._one("SELECT 1 AS ok FROM items WHERE id = ?", [item_id]) is None:
+            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+
+    def set_status(self, item_id: int, status: str, *, by: str, now: datetime) -> bool:
+        """`new`, `selected` or `discarded`; who handled it is kept. False if unchanged."""
+        with self.write():
+            self.require_item(item_id)
+            handled = status != "new"
+            cursor = self.db.execute(
+                """
+                UPDATE items SET status = ?, handled_by = ?, handled_at = ?
+                WHERE id = ? AND status != ?
+                """,
+                [status, by if handled else None, iso(now) if handled else None, item_id, status],
+            )
+            if cursor.rowcount:
+                self.record_change(item_id, by=by, action=status, now=now)
+        return bool(cursor.rowcount)
+
+    def add_note(self, item_id: int, text: str, *, by: str, now: datetime) -> None:
+        with self.write():
+            self.require_item(item_id)
+            self.db.execute(
+                "INSERT INTO notes (item_id, by, at, text) VALUES (?, ?, ?, ?)",
+                [item_id, by, iso(now), text],
+            )
+            self.record_change(item_id, by=by, action="note", detail=text, now=now)
+
+    def add_tag(self, item_id: int, tag: str, *, by: str, now: datetime) -> bool:
+        """False when the item already had the tag."""
+        with self.write():
+            self.require_item(item_id)
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) VALUES (?, ?, ?, ?)",
+                [item_id, tag, by, iso(now)],
+            )
+            if cursor.rowcount:
+                self.record_change(item_id, by=by, action="tag", detail=tag, now=now)
+        return bool(cursor.rowcount)
+
+    def remove_tag(self, item_id: int, tag: str, *, by: str, now: datetime) -> bool:
+        with self.write():
+            self.require_item(item_id)
+            cursor = self.db.execute(
+                "DELETE FROM item_tags WHERE item_id = ? AND tag = ?", [item_id, tag]
+            )
+            if cursor.rowcount:
+                self.record_change(item_id, by=by, action="untag", detail=tag, now=now)
+        return bool(cursor.rowcount)
+
+    # --- figures -------------------------------------------------------------------------
+
+    def figures(self, since: datetime, until: datetime) -> dict:
+        """What happened in [since, until): the raw counts behind `stats` and the digest.
+
+        `shared` counts items carried by sources of two networks or more (the reading that
+        would have been done twice); `shared_handled` those among them handled — once, since an
+        item has one status.
+        """
+        window = [iso(since), iso(until)]
+        networks_per_item = """
+            SELECT s.item_id, count(DISTINCT src.network) AS networks
+            FROM sightings s JOIN sources src ON src.id = s.source_id
+            WHERE src.network IS NOT NULL GROUP BY s.item_id
+        """
+        one = self._one(
+            f"""
+            SELECT
+              (SELECT count(*) FROM items WHERE first_seen >= ? AND first_seen < ?) AS fetched,
+              (SELECT count(*) FROM sightings WHERE how != 'new' AND seen >= ? AND seen < ?)
+                  AS merged,
+              (SELECT count(*) FROM items i JOIN ({networks_per_item}) n ON n.item_id = i.id
+               WHERE n.networks > 1 AND i.first_seen >= ? AND i.first_seen < ?) AS shared,
+              (SELECT count(*) FROM items i JOIN ({networks_per_item}) n ON n.item_id = i.id
+               WHERE n.networks > 1 AND i.handled_at >= ? AND i.handled_at < ?)
+                  AS shared_handled
+            """,
+            window * 4,
+        )
+        assert one is not None
+        handled = self._all(
+            """
+            SELECT handled_by AS analyst, status, count(*) AS items FROM items
+            WHERE handled_at >= ? AND handled_at < ?
+            GROUP BY handled_by, status ORDER BY handled_by, status
+            """,
+            window,
+        )
+        return {**one, "handled": handled}
+
     def count_items(self) -> int:
         row = self._one("SELECT count(*) AS n FROM items")
         return row["n"] if row else 0

@@ -1,0 +1,157 @@
+"""The store on real SQLite files: schema, connection settings, the change primitives."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from watchcli.config import Source
+from watchcli.errors import NotFoundError
+from watchcli.migrations import migrations
+from watchcli.models import Entry
+from watchcli.store import Store
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def entry(n: int, url: str = "") -> Entry:
+    return Entry(
+        guid=f"g{n}",
+        url=url or f"https://example.org/{n}",
+        link=f"https://example.org/{n}",
+        title=f"Story {n}",
+        summary="",
+        published=NOW,
+        dated=True,
+    )
+
+
+def add_item(store: Store, source: Source, n: int) -> int:
+    with store.write():
+        item_id = store.insert_item(entry(n), source, lang="fr", now=NOW)
+        store.insert_sighting(
+            item_id,
+            source.id,
+            entry(n),
+            url_key=None,
+            content_hash="c",
+            how="new",
+            score=None,
+            now=NOW,
+        )
+    return item_id
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "watch.db") as opened:
+        opened.sync_sources(
+            [
+                Source("a", "https://a.example/feed", network="cerapcoop"),
+                Source("b", "https://b.example/feed", network="resacoop"),
+            ]
+        )
+        yield opened
+
+
+def test_a_blank_store_gets_every_migration_once(tmp_path: Path) -> None:
+    path = tmp_path / "watch.db"
+    Store.open(path).close()
+    with Store.open(path) as store:
+        assert store.schema_version() == [m.name for m in migrations.pending(Database(memory=True))]
+        tables = set(store.db.table_names())
+    assert {
+        "sources",
+        "items",
+        "sightings",
+        "item_tags",
+        "notes",
+        "history",
+        "fetch_runs",
+    } <= tables
+
+
+def test_connections_use_wal_and_wait_for_locks(store: Store) -> None:
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+
+
+def test_a_store_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="does not exist"):
+        Store.open(tmp_path / "nope" / "watch.db")
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my precious notes\n" * 100)
+    with pytest.raises(Exception, match="cannot open the store"):
+        Store.open(path)
+    assert path.read_text() == "my precious notes\n" * 100
+
+
+def test_status_notes_and_tags_leave_history(store: Store) -> None:
+    item = add_item(store, Source("a", "https://a.example/feed"), 1)
+    assert store.set_status(item, "selected", by="camille", now=NOW)
+    assert not store.set_status(item, "selected", by="camille", now=NOW)  # no change, no line
+    store.add_note(item, "À relayer dans la lettre", by="lea", now=NOW)
+    assert store.add_tag(item, "ecsi", by="lea", now=NOW)
+    assert not store.add_tag(item, "ecsi", by="lea", now=NOW)
+    assert store.remove_tag(item, "ecsi", by="hugo", now=NOW)
+
+    detail = store.get_item(item)
+
+    assert detail["status"] == "selected" and detail["handled_by"] == "camille"
+    assert [n["text"] for n in detail["notes"]] == ["À relayer dans la lettre"]
+    assert [(h["by"], h["action"], h["detail"]) for h in detail["history"]] == [
+        ("camille", "selected", ""),
+        ("lea", "note", "À relayer dans la lettre"),
+        ("lea", "tag", "ecsi"),
+        ("hugo", "untag", "ecsi"),
+    ]
+    store.set_status(item, "new", by="camille", now=NOW)
+    assert store.get_item(item)["handled_by"] is None
+
+
+def test_changes_to_a_missing_item_raise_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        store.set_status(404, "selected", by="camille", now=NOW)
+    with pytest.raises(NotFoundError):
+        store.add_note(404, "x", by="camille", now=NOW)
+
+
+def test_figures_count_shared_items_handled_once(store: Store) -> None:
+    a = Source("a", "https://a.example/feed", network="cerapcoop")
+    b = Source("b", "https://b.example/feed", network="resacoop")
+    shared = add_item(store, a, 1)
+    with store.write():
+        store.insert_sighting(
+            shared, "b", entry(99), url_key=None, content_hash="c", how="url", score=None, now=NOW
+        )
+    alone = add_item(store, b, 2)
+    store.set_status(shared, "selected", by="lea", now=NOW)
+    store.set_status(alone, "discarded", by="hugo", now=NOW)
+
+    figures = store.figures(NOW - timedelta(days=1), NOW + timedelta(days=1))
+
+    assert figures["fetched"] == 2
+    assert figures["merged"] == 1
+    assert figures["shared"] == 1
+    assert figures["shared_handled"] == 1
+    assert figures["handled"] == [
+        {"analyst": "hugo", "status": "discarded", "items": 1},
+        {"analyst": "lea", "status": "selected", "items": 1},
+    ]
+    assert store.figures(NOW + timedelta(days=1), NOW + timedelta(days=2))["fetched"] == 0
+
+
+def test_sqlite_integrity_after_many_writes(store: Store) -> None:
+    source = Source("a", "https://a.example/feed")
+    for n in range(50):
+        add_item(store, source, n)
+    with sqlite3.connect(store.path) as other:
+        assert other.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert other.execute("SELECT count(*) FROM items").fetchone()[0] == 50
