@@ -13,6 +13,7 @@ import os
 import sqlite3
 import sys
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,8 +23,8 @@ from rich.console import Console
 
 from watchcli import __version__
 from watchcli.config import Config, load_config
-from watchcli.dates import parse_since
-from watchcli.errors import EXIT_FAILED, FetchLockedError, WatchError
+from watchcli.dates import parse_since, utcnow
+from watchcli.errors import EXIT_FAILED, FetchLockedError, UsageError, WatchError
 from watchcli.ingest import FetchRun, SourceReport
 from watchcli.models import ItemFilter, Outcome
 from watchcli.store import Store
@@ -348,6 +349,74 @@ def sources_check(ctx: typer.Context) -> None:
         f"networks, {len(config.tags.labels)} tags, {len(config.rules)} rules",
         markup=False,
     )
+
+
+# --- digest ----------------------------------------------------------------------------------
+
+
+class DigestFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    text = "text"
+    json = "json"
+    email = "email"
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None, typer.Option(help="this, last or 2026-W48.", show_default="last")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Instead of a week: 7d, 2026-11-01…")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="End of --since, excluded (default: now).")
+    ] = None,
+    network: Annotated[str | None, typer.Option(help="Only this network's items.")] = None,
+    all_items: Annotated[
+        bool, typer.Option("--all", help="Every item not discarded, not only the selected.")
+    ] = False,
+    fmt: Annotated[DigestFormat, typer.Option("--format", help="Output format.")] = (
+        DigestFormat.markdown
+    ),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Send it by email ([email] table).")] = False,
+    to: Annotated[
+        list[str] | None, typer.Option("--to", help="Recipient instead of [email].to (repeatable).")
+    ] = None,
+) -> None:
+    """The weekly digest of the selected items, printed, written or sent by email."""
+    from watchcli import publish
+
+    settings = _settings(ctx)
+    config = settings.config()
+    now = utcnow()
+    request = publish.digest_request(
+        config,
+        week=week,
+        since=since,
+        until=until,
+        network=network,
+        include_all=all_items,
+        now=now,
+    )
+    if send and fmt not in (DigestFormat.markdown, DigestFormat.email):
+        raise UsageError("--send sends the email (text and HTML); leave out --format")
+    with settings.open_store() as store:
+        result = publish.compose_digest(store, config, request, now=now)
+    if send:
+        password = os.environ.get(publish.PASSWORD_ENV) or None
+        line = publish.send_digest(
+            result, config, to=to or (), password=password, now=now, copy=output
+        )
+        out.print(line, markup=False, soft_wrap=True)
+        return
+    data = publish.render_output(result, fmt.value, config, to=to or (), now=now)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        publish.write_output(data, output)
 
 
 # --- demo ------------------------------------------------------------------------------------

@@ -533,6 +533,67 @@ class Store:
         row = self._one("SELECT count(*) AS n FROM items")
         return row["n"] if row else 0
 
+    # --- digest ----------------------------------------------------------------------------
+
+    def digest_items(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        include_all: bool = False,
+        network: str | None = None,
+        network_sources: Iterable[str] = (),
+        network_members: Iterable[str] = (),
+    ) -> list[dict]:
+        """The items of the digest of [since, until), newest first.
+
+        An item belongs to the period in which it was *selected* (`handled_at`): a story found
+        on Sunday and selected on Monday, after the weekly digest went out, is in the next
+        one, so no selected item ever falls between two digests. With `include_all`, items
+        still `new` whose `first_seen` falls in the period come too; discarded items never.
+
+        With `network`, only the items of that network: assigned to it, seen through one of
+        its sources (`network_sources`), or handled by one of its members (`network_members`).
+
+        Each row has the item's columns plus `sources` ([{"id", "title"}] in the order they
+        carried it, `title` being the feed's own), `tags` (ids) and `notes` ([{"by", "at",
+        "text"}], oldest first).
+        """
+        window = [iso(since), iso(until)]
+        sql = """
+            SELECT i.id, i.title, i.url, i.published, i.first_seen, i.status, i.assignee,
+                i.network, i.scope, i.lang, i.handled_by, i.handled_at,
+                (SELECT json_group_array(json_object('id', source_id, 'title', title)) FROM
+                    (SELECT s.source_id, src.title FROM sightings s
+                     LEFT JOIN sources src ON src.id = s.source_id
+                     WHERE s.item_id = i.id GROUP BY s.source_id ORDER BY min(s.id)))
+                    AS sources,
+                (SELECT json_group_array(tag) FROM
+                    (SELECT tag FROM item_tags WHERE item_id = i.id ORDER BY tag)) AS tags,
+                (SELECT json_group_array(json_object('by', by, 'at', at, 'text', text)) FROM
+                    (SELECT by, at, text FROM notes WHERE item_id = i.id ORDER BY id)) AS notes
+            FROM items i
+            WHERE ((i.status = 'selected' AND i.handled_at >= ? AND i.handled_at < ?)
+                   OR (? AND i.status = 'new' AND i.first_seen >= ? AND i.first_seen < ?))
+        """
+        params: list[Any] = [*window, int(include_all), *window]
+        if network is not None:
+            sources = list(network_sources)
+            members = list(network_members)
+            sql += f"""
+                AND (i.network = ?
+                     OR EXISTS (SELECT 1 FROM sightings s WHERE s.item_id = i.id
+                                AND s.source_id IN ({", ".join("?" * len(sources)) or "NULL"}))
+                     OR i.handled_by IN ({", ".join("?" * len(members)) or "NULL"}))
+            """
+            params += [network, *sources, *members]
+        sql += " ORDER BY i.published DESC, i.id DESC"
+        rows = self._all(sql, params)
+        for row in rows:
+            for key in ("sources", "tags", "notes"):
+                row[key] = json.loads(row[key])
+        return rows
+
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
     where: list[str] = []
