@@ -35,7 +35,7 @@ import css_inline
 import jinja2
 import nh3
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_interval
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from watchcli.config import SCOPES, Config
@@ -238,6 +238,9 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+_WIDER_MONTH = re.compile(r"(?<!M)MMM(?!M)")
+
+
 def _plural(lang: str, count: int, one: str, many: str) -> str:
     """French puts 0 and 1 in the singular; English only 1."""
     singular = count <= 1 if lang == "fr" else count == 1
@@ -270,9 +273,7 @@ class _Words:
         """`du 23 au 29 novembre 2026` in French, Babel's interval (`November 23 – 29, 2026`)
         elsewhere."""
         if self.lang != "fr":
-            if first == last:
-                return self.long_day(first)
-            return format_interval(first, last, "yMMMMd", locale=self.locale)
+            return self._interval(first, last)
         end = self._fr_day(last, "d MMMM y")
         if first == last:
             return f"le {end}"
@@ -283,6 +284,19 @@ class _Words:
         else:
             start = self._fr_day(first, "d MMMM y")
         return f"du {start} au {end}"
+
+    def _interval(self, first: date, last: date) -> str:
+        """CLDR's day interval with the month written out: CLDR has `yMMMd` (`Nov 23 – 29,
+        2026`) but no `yMMMMd` interval, so its patterns are widened from MMM to MMMM."""
+        if first == last:
+            return self.long_day(first)
+        differs = "y" if first.year != last.year else "M" if first.month != last.month else "d"
+        parts = (self.locale.interval_formats.get("yMMMd") or {}).get(differs)
+        if not parts or len(parts) != 2:
+            return f"{self.long_day(first)} – {self.long_day(last)}"
+        start, end = (_WIDER_MONTH.sub("MMMM", part) for part in parts)
+        text = format_date(first, start, locale=self.locale)
+        return text + format_date(last, end, locale=self.locale)
 
     def _fr_day(self, day: date, pattern: str) -> str:
         """French writes the first of the month as an ordinal: « 1er décembre »."""

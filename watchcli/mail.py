@@ -49,11 +49,13 @@ def build_message(
     message["To"] = ", ".join(to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or make_msgid(domain=_domain(from_addr))
-    message["Content-Language"] = lang
     # RFC 3834: an automatic message; vacation responders leave it alone.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message["Content-Language"] = lang  # after set_content, which drops Content-* headers
+    for part in message.iter_parts():
+        del part["MIME-Version"]  # belongs to the message only (RFC 2045 §4)
     if boundary:
         message.set_boundary(boundary)
     return message
@@ -135,13 +137,19 @@ def send_message(
             "[email] from"
         ) from None
     except smtplib.SMTPNotSupportedError as error:
-        hint = (
-            "; the server does not offer STARTTLS: set starttls = false only if it is on a "
-            "trusted network"
-            if "STARTTLS" in str(error)
-            else ""
-        )
-        raise DeliveryError(f"{server}: {error}{hint}") from None
+        if "STARTTLS" in str(error):
+            hint = (
+                "the server does not offer STARTTLS; set starttls = false only if it is on a "
+                "trusted network"
+            )
+        elif "AUTH" in str(error):
+            hint = (
+                "the server offers no login (AUTH) on this connection; many offer it only "
+                "over TLS (starttls or ssl), or remove username from [email]"
+            )
+        else:
+            hint = str(error)
+        raise DeliveryError(f"{server}: {hint}") from None
     except smtplib.SMTPResponseException as error:
         raise DeliveryError(f"{server} answered {_reply(error)}; nothing was sent") from None
     except smtplib.SMTPServerDisconnected as error:
