@@ -201,3 +201,28 @@ def test_readme_documents_the_digest() -> None:
         "--all",
     ):
         assert text in readme, text
+
+
+def test_the_demo_ends_with_a_digest(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(WATCHCLI), "demo", "--db", str(tmp_path / "demo.db")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    tail = result.stdout[result.stdout.index("5. The digest") :]
+    assert "9 articles retenus par CERAPCOOP et RESACOOP." in tail
+    assert "La veille mutualisée en chiffres" in tail
+    assert "\x1b" not in result.stdout
+    assert max(len(line) for line in tail.splitlines()) <= 80
+    digest = subprocess.run(
+        [str(WATCHCLI), "--db", str(tmp_path / "demo.db"), "digest", "--week", "this"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert digest.returncode == 0  # no sources.toml needed to read the demo store
+    assert "9 articles retenus" in digest.stdout

@@ -389,7 +389,8 @@ def digest(
     from watchcli import publish
 
     settings = _settings(ctx)
-    config = settings.config()
+    # Anybody may read: without a sources.toml, tags show as ids and analysts without network.
+    config = settings.optional_config() or Config(path=settings.config_path)
     now = utcnow()
     request = publish.digest_request(
         config,

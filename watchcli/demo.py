@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.rule import Rule
 
-from watchcli.config import load_config
+from watchcli.config import Config, load_config
 from watchcli.dates import utcnow
+from watchcli.digest import render_digest
 from watchcli.ingest import FetchRun
 from watchcli.models import ItemFilter, RunSummary
+from watchcli.publish import compose_digest, digest_request
 from watchcli.store import Store
 from watchcli.views import items_table
 
@@ -38,6 +41,69 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
 }
 DEMO_MEMBER = "camille"
+
+# What the demo's analysts do with the week's stories before the digest: (canonical URL, who
+# selects it, tags, note). CERAPCOOP is camille and hugo, RESACOOP lea and malik.
+DEMO_TRIAGE: tuple[tuple[str, str, tuple[str, ...], tuple[str, str] | None], ...] = (
+    (
+        "https://www.coordinationsud.org/actualite/plf-2027-laide-publique-au-developpement-de-"
+        "nouveau-sacrifiee/",
+        "camille",
+        ("apd",),
+        ("lea", "Analyse de référence : à relayer dans la lettre de décembre."),
+    ),
+    (
+        "https://www.afd.fr/fr/actualites/agenda/appel-projets-fisong-2027",
+        "lea",
+        ("appels-a-projets",),
+        ("camille", "Date limite le 15 janvier ; plusieurs membres sont intéressés."),
+    ),
+    (
+        "https://www.festivaldessolidarites.org/actualites/region-auvergne-rhone-alpes-appel-a-"
+        "projets-ecsi-2027",
+        "camille",
+        ("ecsi", "appels-a-projets"),
+        ("hugo", "La Région nous a demandé de relayer l'appel."),
+    ),
+    (
+        "https://www.festivaldessolidarites.org/actualites/festisol-2026-le-programme-est-en-ligne",
+        "lea",
+        ("ssi",),
+        None,
+    ),
+    (
+        "https://www.ritimo.org/Kit-ECSI-comprendre-les-migrations-en-dix-questions",
+        "malik",
+        ("ecsi", "migrations"),
+        None,
+    ),
+    (
+        "https://www.afd.fr/fr/actualites/ouragan-paulette-afd-debloque-3-millions-euros-aide-"
+        "urgence-haiti",
+        "hugo",
+        ("humanitaire",),
+        None,
+    ),
+    (
+        "https://reliefweb.int/report/haiti/haiti-hurricane-paulette-flash-update-no-2",
+        "lea",
+        ("humanitaire",),
+        None,
+    ),
+    (
+        "https://news.un.org/fr/story/2026/11/1160412",
+        "malik",
+        ("climat",),
+        ("malik", "À suivre jusqu'à la clôture de la COP31."),
+    ),
+    (
+        "https://www.afd.fr/fr/actualites/agenda/ficol-2027-appel-collectivites-territoriales",
+        "camille",
+        ("cooperation-decentralisee", "appels-a-projets"),
+        None,
+    ),
+)
+DEMO_DISCARDED = "https://www.coordinationsud.org/offre-emploi/"  # job offers: lea discards them
 
 
 def fill_dates(body: bytes, now: datetime) -> bytes:
@@ -149,17 +215,59 @@ def run_demo(out: Console, err: Console, *, db: Path | None) -> None:
                 out.print(_summary_line(second), markup=False)
                 items = store.list_items(ItemFilter(limit=25))
                 total = store.count_items()
-            out.print(f"\n[bold]3. The inbox[/bold]: {total} items, newest first (25 shown).")
-            out.print(items_table(items))
+                out.print(f"\n[bold]3. The inbox[/bold]: {total} items, newest first (25 shown).")
+                out.print(items_table(items))
+                selected = triage(store, now)
+                out.print(
+                    f"\n[bold]4. Triage[/bold]: camille and hugo (CERAPCOOP), lea and malik "
+                    f"(RESACOOP) select {selected} stories, tag them and add notes."
+                )
+                out.print(
+                    "\n[bold]5. The digest[/bold] of this week (`watchcli digest --week this`):\n"
+                )
+                show_digest(out, store, config, now)
         if db is None:
             out.print(
                 "\nThe demo store was temporary. Keep one to explore with "
-                "`watchcli demo --db demo.db`, then `watchcli --db demo.db list`.",
+                "`watchcli demo --db demo.db`, then `watchcli --db demo.db list`, or "
+                "`watchcli --db demo.db digest --week this --format html -o digest.html`.",
                 markup=False,
             )
         else:
             out.print(
                 f"\nExplore it: watchcli --db {store_path} list · watchcli --db {store_path} "
-                "show ID",
+                f"show ID · watchcli --db {store_path} digest --week this --format html "
+                "-o digest.html",
                 markup=False,
             )
+
+
+def triage(store: Store, now: datetime) -> int:
+    """The demo analysts' work on the week's stories; how many items they selected."""
+    by_url = {item["url"]: item["id"] for item in store.list_items(ItemFilter())}
+    selected = 0
+    for url, who, tags, note in DEMO_TRIAGE:
+        item_id = by_url.get(url)
+        if item_id is None:  # a sample feed changed: the demo goes on without this story
+            continue
+        store.set_status(item_id, "selected", by=who, now=now)
+        for tag in tags:
+            store.add_tag(item_id, tag, by=who, now=now)
+        if note:
+            store.add_note(item_id, note[1], by=note[0], now=now)
+        selected += 1
+    for url, item_id in by_url.items():
+        if url.startswith(DEMO_DISCARDED):
+            store.set_status(item_id, "discarded", by="lea", now=now)
+    return selected
+
+
+def show_digest(out: Console, store: Store, config: Config, now: datetime) -> None:
+    """This week's digest in Markdown, rendered for the terminal: titles are links where the
+    terminal supports them; the text is escaped Markdown, so nothing from a feed is markup."""
+    request = digest_request(
+        config, week="this", since=None, until=None, network=None, include_all=False, now=now
+    )
+    digest = compose_digest(store, config, request, now=now)
+    markdown = render_digest(digest, "markdown", templates=config.digest.templates)
+    out.print(Markdown(markdown), width=min(out.width, 100))
