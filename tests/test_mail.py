@@ -7,7 +7,9 @@ installed `watchcli` trusts it through SSL_CERT_FILE, as it would trust a real C
 
 from __future__ import annotations
 
+import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -285,6 +287,51 @@ def test_delivery_errors_never_carry_the_password(server: SmtpServer) -> None:
         send_message(message, settings, password="s3cret-value", recipients=["a@example.org"])
     assert "s3cret-value" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [("silent", "did not answer within 0.5 s"), ("hang-up", "closed the connection")],
+)
+def test_a_server_that_never_greets_or_hangs_up(behaviour: str, expected: str) -> None:
+    """No SMTP greeting (a firewall, a wrong port) or a connection closed at once."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if behaviour == "hang-up":
+                connection.close()
+            else:
+                stop.wait(5)
+                connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    settings = EmailSettings(
+        host="127.0.0.1",
+        port=listener.getsockname()[1],
+        starttls=False,
+        from_addr="veille@example.org",
+    )
+    try:
+        with pytest.raises(DeliveryError, match=expected):
+            send_message(
+                EmailMessage(), settings, password=None, recipients=["a@example.org"], timeout=0.5
+            )
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
 
 
 def test_check_address() -> None:

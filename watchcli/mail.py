@@ -46,7 +46,8 @@ def build_message(
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = subject
     message["From"] = from_addr
-    message["To"] = ", ".join(to)
+    if to:  # a .eml written without recipients gets them in the mail client
+        message["To"] = ", ".join(to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or make_msgid(domain=_domain(from_addr))
     # RFC 3834: an automatic message; vacation responders leave it alone.
@@ -153,6 +154,11 @@ def send_message(
     except smtplib.SMTPResponseException as error:
         raise DeliveryError(f"{server} answered {_reply(error)}; nothing was sent") from None
     except smtplib.SMTPServerDisconnected as error:
+        if isinstance(error.__context__, TimeoutError):  # smtplib's wrapping of a timeout
+            raise DeliveryError(
+                f"{server} did not answer within {timeout:g} s; is it an SMTP server? Try "
+                "again later"
+            ) from None
         raise DeliveryError(
             f"{server} closed the connection ({error or 'no reason given'}); is it an SMTP "
             "server, and is [email] ssl/starttls right for this port?"
