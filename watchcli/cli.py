@@ -372,7 +372,9 @@ def digest(
     until: Annotated[
         str | None, typer.Option(help="End of --since, excluded (default: now).")
     ] = None,
-    network: Annotated[str | None, typer.Option(help="Only this network's items.")] = None,
+    network: Annotated[
+        str | None, typer.Option(help="Only the items of this network (its id).")
+    ] = None,
     all_items: Annotated[
         bool, typer.Option("--all", help="Every item not discarded, not only the selected.")
     ] = False,
@@ -380,9 +382,12 @@ def digest(
         DigestFormat.markdown
     ),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
-    send: Annotated[bool, typer.Option("--send", help="Send it by email ([email] table).")] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="Send it by email (\\[email] table).")
+    ] = False,
     to: Annotated[
-        list[str] | None, typer.Option("--to", help="Recipient instead of [email].to (repeatable).")
+        list[str] | None,
+        typer.Option("--to", help="Recipient instead of \\[email].to (repeatable)."),
     ] = None,
 ) -> None:
     """The weekly digest of the selected items, printed, written or sent by email."""

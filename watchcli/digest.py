@@ -207,8 +207,7 @@ LABELS: dict[str, dict[str, str]] = {
         "untagged": "Autres actualités",
         "selected_by": "Retenu par {who}",
         "to_triage": "À trier",
-        "also": "Aussi :",
-        "notes": "Notes",
+        "also": "Aussi\u202f:",
         "colon": "\u202f:",
         "empty": "Aucun article retenu pour cette période.",
         "figures": "La veille mutualisée en chiffres",
@@ -226,7 +225,6 @@ LABELS: dict[str, dict[str, str]] = {
         "selected_by": "Selected by {who}",
         "to_triage": "Not yet triaged",
         "also": "Also:",
-        "notes": "Notes",
         "colon": ":",
         "empty": "No item was selected for this period.",
         "figures": "The shared watch in figures",
@@ -324,25 +322,28 @@ class _Words:
     def figures(
         self, raw: dict[str, Any], handled: Sequence[dict[str, Any]], config: Config
     ) -> tuple[str, ...]:
-        both = "les deux réseaux" if len(config.networks) == 2 else "plusieurs réseaux"
-        sentences = []
+        two = len(config.networks) == 2
         if self.lang == "fr":
-            sentences.append(
+            both = "les deux réseaux" if two else "plusieurs réseaux"
+            shared_handled = self.count(
+                raw["shared_handled"], "article commun trié", "articles communs triés"
+            )
+            collected = (
                 f"{self.count(raw['fetched'], 'article collecté', 'articles collectés')}, "
                 f"{self.count(raw['merged'], 'doublon fusionné', 'doublons fusionnés')}\u202f; "
                 f"{self.count(raw['shared'], 'article suivi', 'articles suivis')} par {both}, "
-                + self.count(raw["shared_handled"], "article commun trié", "articles communs triés")
-                + " une seule fois pour tous."
+                f"{shared_handled} une seule fois pour tous."
             )
         else:
-            both = "both networks" if len(config.networks) == 2 else "several networks"
-            sentences.append(
+            both = "both networks" if two else "several networks"
+            collected = (
                 f"{self.count(raw['fetched'], 'item collected', 'items collected')}, "
                 f"{self.count(raw['merged'], 'duplicate merged', 'duplicates merged')}; "
                 f"{self.count(raw['shared'], 'story', 'stories')} followed by {both}, "
                 f"{self.count(raw['shared_handled'], 'shared story', 'shared stories')} triaged "
                 "once for all."
             )
+        sentences = [collected]
         triaged = _triaged_by_network(handled, config)
         if triaged:
             parts = []
