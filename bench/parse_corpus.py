@@ -21,7 +21,7 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from watchcli.parse import read_feed  # noqa: E402
+from watchcli.parse import read_feed
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 
