@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
+import time
 
 from filelock import FileLock
 
@@ -192,3 +194,41 @@ def test_hostile_feed_text_reaches_the_terminal_inert(
         detail = workspace.run("show", str(item["id"]))
         assert detail.returncode == 0
         assert "\x1b" not in detail.stdout
+
+
+def test_killing_fetch_loses_nothing_committed_and_the_next_run_completes(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    fast = [
+        {"id": f"fast{n}", "url": feed_server.url(f"/plain/rss2.xml?kill{n}")} for n in range(3)
+    ]
+    slow = [{"id": "slow", "url": feed_server.url("/slow/30/atom.xml")}]
+    workspace.write_config(fast + slow)
+    process = subprocess.Popen(
+        [str(WATCHCLI), "--config", str(workspace.config), "fetch", "--quiet"],
+        cwd=workspace.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    committed = 0
+    while time.monotonic() < deadline and committed < 3:
+        time.sleep(0.1)
+        if workspace.db.exists():
+            with sqlite3.connect(workspace.db, timeout=5) as conn:
+                committed = conn.execute(
+                    "SELECT count(*) FROM sources WHERE last_ok IS NOT NULL"
+                ).fetchone()[0]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert committed == 3
+
+    with sqlite3.connect(workspace.db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        items = conn.execute("SELECT count(*) FROM items").fetchone()[0]
+    assert items > 0
+
+    workspace.write_config(fast)  # the lock died with the process: a new fetch runs
+    again = workspace.run("fetch", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["new_items"] == 0

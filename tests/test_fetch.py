@@ -291,3 +291,18 @@ def test_only_the_chosen_sources_are_fetched(
     summary = fetch(store, config, only=("two",))
     assert summary.sources == 1
     assert health(store, "one")["last_attempt"] is None
+
+
+def test_a_changed_source_url_starts_afresh(
+    store: Store, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    config = make_config(tmp_path, Source("moved", feed_server.url("/status/410")))
+    fetch(store, config)
+    assert health(store, "moved")["gone"] == 1
+
+    moved = make_config(tmp_path, Source("moved", feed_server.url("/feeds/rss2.xml?moved")))
+    summary = fetch(store, moved)
+
+    assert (summary.ok, summary.skipped) == (1, 0)
+    row = health(store, "moved")
+    assert (row["gone"], row["failures"], row["last_error"]) == (0, 0, None)

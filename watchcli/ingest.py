@@ -12,6 +12,7 @@ nothing already committed and leaves the store valid.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -204,6 +205,7 @@ class FetchRun:
         writer = asyncio.create_task(self._write_all(queue))
         done: set[str] = set()
         with _ParsePool() as pool:
+            pool.start()
             async with make_client(self.settings, debug=self.debug) as client:
                 fetcher = Fetcher(client, self.settings)
 
@@ -324,9 +326,9 @@ class FetchRun:
 class _ParsePool:
     """Feed parsing off the event loop, in worker processes sized to the cores.
 
-    Started on the first body that needs parsing (a run of 304s starts no process). The
-    forkserver context gives clean workers (no inherited threads or sockets) that already
-    imported the parser.
+    Started with the run, so that the workers are up when the first body arrives. The
+    forkserver context gives clean workers (no inherited threads or sockets). No preload:
+    with one, the fork server would also import the main script, i.e. the whole CLI.
     """
 
     def __init__(self) -> None:
@@ -339,15 +341,19 @@ class _ParsePool:
         if self._executor:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def read(self, result: FetchResult, seen_at: datetime) -> FeedContent:
+    def start(self) -> None:
+        """Start the workers now, while the first requests are on the network."""
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["watchcli.parse"])
             self._executor = ProcessPoolExecutor(
-                max_workers=max(1, min(os.cpu_count() or 1, 8)), mp_context=context
+                max_workers=max(1, min(os.cpu_count() or 1, 8)),
+                mp_context=multiprocessing.get_context("forkserver"),
             )
+            self._executor.submit(importlib.import_module, "watchcli.parse")
+
+    async def read(self, result: FetchResult, seen_at: datetime) -> FeedContent:
+        self.start()
+        assert self._executor is not None and result.body is not None
         loop = asyncio.get_running_loop()
-        assert result.body is not None
         return await loop.run_in_executor(
             self._executor,
             read_feed,

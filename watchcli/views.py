@@ -35,9 +35,9 @@ def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("id", justify="right", style="bold", no_wrap=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("title", ratio=3, min_width=30, overflow="fold")
-    table.add_column("sources", ratio=1, overflow="fold")
-    table.add_column("tags", ratio=1, overflow="fold")
+    table.add_column("title", min_width=30, overflow="fold")
+    table.add_column("sources", max_width=24, overflow="fold")
+    table.add_column("tags", max_width=24, overflow="fold")
     table.add_column("status", no_wrap=True)
     for item in items:
         holder = item.get("assignee") or item.get("network") or ""
