@@ -54,8 +54,9 @@ def main() -> None:
         return
     feeds = load()
     now = datetime.now(UTC)
-    entries = sum(len(read_feed(body, "", "https://example.org/feed", now).entries)
-                  for _, body in feeds)
+    entries = sum(
+        len(read_feed(body, "", "https://example.org/feed", now).entries) for _, body in feeds
+    )
     megabytes = sum(len(body) for _, body in feeds) / 1e6
 
     def baseline() -> None:
@@ -70,8 +71,10 @@ def main() -> None:
     full = best_of(args.rounds, ours)
     print(f"{len(feeds)} feeds, {megabytes:.1f} MB, {entries} entries (best of {args.rounds})")
     print(f"  feedparser alone (baseline): {base:6.2f} s  {entries / base:7.0f} entries/s")
-    print(f"  read_feed (parse+normalise): {full:6.2f} s  {entries / full:7.0f} entries/s  "
-          f"×{full / base:.2f} the baseline")
+    print(
+        f"  read_feed (parse+normalise): {full:6.2f} s  {entries / full:7.0f} entries/s  "
+        f"×{full / base:.2f} the baseline"
+    )
 
 
 if __name__ == "__main__":
