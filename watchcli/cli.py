@@ -34,6 +34,7 @@ from watchcli.views import health_of, item_detail, items_table, sources_table
 app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,  # help texts name TOML tables like [store]: never markup
     add_completion=True,
     help="A shared news watch: fetch feeds into one store, merge the same story, triage "
     "together, send a weekly digest.",
@@ -383,11 +384,11 @@ def digest(
     ),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
     send: Annotated[
-        bool, typer.Option("--send", help="Send it by email (\\[email] table).")
+        bool, typer.Option("--send", help="Send it by email ([email] table).")
     ] = False,
     to: Annotated[
         list[str] | None,
-        typer.Option("--to", help="Recipient instead of \\[email].to (repeatable)."),
+        typer.Option("--to", help="Recipient instead of [email].to (repeatable)."),
     ] = None,
 ) -> None:
     """The weekly digest of the selected items, printed, written or sent by email."""
