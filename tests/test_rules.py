@@ -40,7 +40,8 @@ def text(*fields: str) -> MatchText:
         ("festisol", "«Festisol» : le programme!", True),
         ("COP30", "À la COP30, les pays…", True),
         # phrases: consecutive words, punctuation and hyphens are word breaks
-        ("semaine de la solidarité internationale", "La Semaine de la Solidarité Internationale", True),
+        ("semaine de la solidarité internationale", "La Semaine de la Solidarité Internat.", False),
+        ("solidarité internationale", "La Semaine de la Solidarité Internationale", True),
         ("semaine de la solidarité internationale", "semaine de solidarité internationale", False),
         ("égalité femmes-hommes", "l'égalité femmes hommes", True),
         ("égalité femmes-hommes", "Égalité Femmes–Hommes", True),

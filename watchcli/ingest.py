@@ -26,6 +26,7 @@ from watchcli.errors import UsageError
 from watchcli.fetch import Fetcher, FetchRequest, make_client
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
 from watchcli.parse import read_feed
+from watchcli.rules import MatchText, Rules
 from watchcli.store import SourceState, Store
 
 
@@ -59,11 +60,16 @@ class Ingester:
     Matching order, cheapest and surest first: the same source and GUID (the same sighting,
     updated if the entry changed); the same canonical URL from any source; the same global
     GUID from another source; then the near-duplicate stage; else a new item.
+
+    Before matching, the source's `include`/`exclude` filters may drop the entry (counted as
+    `filtered`, never stored). After it, the entry's tags (rules and source) are added to its
+    item, and the item's automatic assignment follows the networks of its sources.
     """
 
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
+        self.rules = Rules.compile(config)
 
     def store_entries(
         self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
@@ -83,6 +89,10 @@ class Ingester:
         now: datetime,
         counts: EntryCounts,
     ) -> None:
+        text = MatchText.of_entry(entry)
+        if not self.rules.keep(text, source):
+            counts.filtered += 1
+            return
         key = dedupe.url_key(entry.url)
         content = dedupe.content_hash(entry)
         known = self.store.find_sighting(source.id, entry.guid)
@@ -90,6 +100,8 @@ class Ingester:
             if known.content_hash != content:
                 self.store.update_sighting(known, entry, url_key=key, content_hash=content, now=now)
                 counts.updated += 1
+                tags = self.rules.tags_for(text, source)
+                self.store.add_automatic_tags(known.item_id, tags, now=now, record=True)
             return
         item_id, how, score = self.match(source, entry, key)
         if item_id is None:
@@ -109,6 +121,10 @@ class Ingester:
             score=score,
             now=now,
         )
+        created = how == "new"
+        tags = self.rules.tags_for(text, source)
+        self.store.add_automatic_tags(item_id, tags, now=now, record=not created)
+        self.store.apply_automatic_assignment(item_id, now=now, record=not created)
 
     def match(
         self, source: Source, entry: Entry, key: str | None
