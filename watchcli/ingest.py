@@ -70,6 +70,9 @@ class Ingester:
         self.store = store
         self.config = config
         self.rules = Rules.compile(config)
+        # Items created by this run: what other sightings in the run add to them is part of
+        # their creation, not a change for the history.
+        self.created: set[int] = set()
 
     def store_entries(
         self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
@@ -101,7 +104,8 @@ class Ingester:
                 self.store.update_sighting(known, entry, url_key=key, content_hash=content, now=now)
                 counts.updated += 1
                 tags = self.rules.tags_for(text, source)
-                self.store.add_automatic_tags(known.item_id, tags, now=now, record=True)
+                record = known.item_id not in self.created
+                self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
             return
         item_id, how, score = self.match(source, entry, key)
         if item_id is None:
@@ -121,10 +125,12 @@ class Ingester:
             score=score,
             now=now,
         )
-        created = how == "new"
+        if how == "new":
+            self.created.add(item_id)
+        record = item_id not in self.created
         tags = self.rules.tags_for(text, source)
-        self.store.add_automatic_tags(item_id, tags, now=now, record=not created)
-        self.store.apply_automatic_assignment(item_id, now=now, record=not created)
+        self.store.add_automatic_tags(item_id, tags, now=now, record=record)
+        self.store.apply_automatic_assignment(item_id, now=now, record=record)
 
     def match(
         self, source: Source, entry: Entry, key: str | None
