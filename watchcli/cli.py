@@ -106,7 +106,7 @@ def root(
         typer.Option(
             "--db",
             envvar="WATCHCLI_DB",
-            help="The store. Default: [store].path of the config, else ./watch.db.",
+            help="The store. Default: \\[store].path of the config, else ./watch.db.",
         ),
     ] = None,
     as_user: Annotated[
@@ -293,8 +293,12 @@ def list_items(
     limit: Annotated[int, typer.Option(min=0, help="At most this many (0: all).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
 ) -> None:
-    """Items, newest first. For a member, without --status/--network/--assignee/--unassigned/
-    --mine, the new items of their queue come first: theirs, their network's, unassigned."""
+    """Items, newest first; for a member, their queue first.
+
+    Without --status, --network, --assignee, --unassigned or --mine, a member sees the new
+    items of their queue first (those they hold, their network's, unassigned), then the rest.
+    --since and --week look at when an item was first seen. --json is always newest first.
+    """
     settings = _settings(ctx)
     # The configuration only where it is needed: reading a store never depends on it.
     if network and (config := settings.optional_config()) and network not in config.networks:
@@ -375,7 +379,7 @@ def _triage(ctx: typer.Context, act: Callable[[Triage, Config], list[Result]]) -
 
 @app.command()
 def tag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
-    """Add tags to items (ids from [tags], or any when allow_other = true)."""
+    """Add tags to items (ids from \\[tags], or any when allow_other = true)."""
     _triage(ctx, lambda t, c: t.tag(item_ids, parse_tags(c, tags, known_only=True)))
 
 
