@@ -674,7 +674,7 @@ class Store:
         if cursor.rowcount and record:
             row = self._holding(item_id)
             if row["network"]:
-                action, detail = "assign", f"{row['network']} (all its sources are theirs)"
+                action, detail = "assign", f"{row['network']} (from its sources)"
             else:
                 action, detail = "unassign", "shared: seen through sources of several networks"
             self.record_change(item_id, by=AUTOMATIC, action=action, detail=detail, now=now)
