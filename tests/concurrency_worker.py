@@ -27,6 +27,7 @@ from watchcli import cli
 def run(args: list[str]) -> dict:
     stdout, stderr = io.StringIO(), io.StringIO()
     sys.argv = ["watchcli", *args]
+    wall = time.time()
     started = time.perf_counter()
     code: int | str | None = 0
     try:
@@ -40,6 +41,7 @@ def run(args: list[str]) -> dict:
         "stdout": stdout.getvalue(),
         "stderr": stderr.getvalue(),
         "seconds": time.perf_counter() - started,
+        "started": wall,
     }
 
 

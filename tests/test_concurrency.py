@@ -12,6 +12,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -134,8 +135,9 @@ def write_config(workspace: Workspace, feed_server: FeedServer, prefix: str) -> 
 
 
 def fetch_round(workspace: Workspace, feed_server: FeedServer, prefix: str, round_: int) -> dict:
+    # Answers spread over ~2 s, so the fetch keeps committing source after source meanwhile.
     for k in range(FEEDS):
-        feed_server.put(f"{prefix}-{k}", round_feed(round_, k))
+        feed_server.put(f"{prefix}-{k}", round_feed(round_, k), delay=0.15 * k if round_ else 0)
     result = workspace.run("fetch", "--json")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -166,14 +168,39 @@ def test_a_fetch_and_eight_analysts_write_at_once_without_locks_or_losses(
         for w, user in enumerate(users)
     }
 
+    # A fetch starts; once its run has begun, the eight analysts start too. Fetches follow one
+    # another until the analysts are done, while a watcher notes when sightings were written.
     workers = Workers(workspace, plans)
-    workers.release("start")
+    stop = threading.Event()
+    summaries: list[dict] = []
+    writes_seen: list[tuple[float, int]] = []
+
+    def fetches() -> None:
+        while not stop.is_set() or len(summaries) < 2:
+            summaries.append(fetch_round(workspace, feed_server, prefix, len(summaries) + 1))
+
+    def watch() -> None:
+        with sqlite3.connect(workspace.db) as conn:
+            while not stop.is_set() or fetcher.is_alive():
+                count = conn.execute("SELECT count(*) FROM sightings").fetchone()[0]
+                if not writes_seen or writes_seen[-1][1] != count:
+                    writes_seen.append((time.time(), count))
+                time.sleep(0.01)
+
+    fetcher = threading.Thread(target=fetches)
+    watcher = threading.Thread(target=watch)
+    fetcher.start()
+    watcher.start()
+    while query(workspace.db, "SELECT count(*) FROM fetch_runs") == [(1,)]:
+        time.sleep(0.01)
     started = time.perf_counter()
-    summaries = []
-    while workers.running() or len(summaries) < 2:
-        summaries.append(fetch_round(workspace, feed_server, prefix, len(summaries) + 1))
+    workers.release("start")
     results = workers.results()
     elapsed = time.perf_counter() - started
+    stop.set()
+    fetcher.join(timeout=120)
+    watcher.join(timeout=120)
+    assert len(summaries) >= 2
 
     # Nobody saw a lock, every command did what it said.
     commands = [r for rs in results.values() for r in rs]
@@ -229,13 +256,23 @@ def test_a_fetch_and_eight_analysts_write_at_once_without_locks_or_losses(
     assert [s["new_items"] for s in summaries] == [per_round] * len(summaries)
     assert query(workspace.db, "PRAGMA integrity_check") == [("ok",)]
 
+    # Analysts' commands that ran while fetch was committing sightings (within 10 ms).
+    commits = [at for at, _ in writes_seen[1:]]
+    during_fetch = [
+        r
+        for r in commands
+        if any(r["started"] <= at <= r["started"] + r["seconds"] for at in commits)
+    ]
+    assert during_fetch
     writes = sum(
         len(r["args"]) - 3 if r["args"][0] == "tag" else 1 for r in commands
     )  # one transaction per id
     slowest = max(r["seconds"] for r in commands)
     print(
         f"\nconcurrency: {len(users)} analysts ran {len(commands)} commands "
-        f"({writes} write transactions) while {len(summaries)} fetches stored "
+        f"({writes} write transactions; {len(during_fetch)} commands were running when one of "
+        f"fetch's {len(commits)} observed commits landed) while "
+        f"{len(summaries)} fetches stored "
         f"{sum(s['new_items'] for s in summaries)} items and "
         f"{sum(s['new_sightings'] for s in summaries)} sightings, in {elapsed:.1f} s; slowest "
         f"command {slowest:.2f} s; 0 'database is locked'; "
