@@ -11,7 +11,8 @@ Routes (FILE is a name in tests/feeds/):
     /trickle               sends a byte a second, forever (read timeout never trips)
     /big/MIB               an endless-looking body of MIB mebibytes, no Content-Length
     /gzip-bomb/MIB         a small gzip body that inflates to MIB mebibytes
-    /set/NAME              whatever the test put there with `server.put(NAME, body, ...)`
+    /set/NAME              whatever the test put there with `server.put(NAME, body, ...)`,
+                           after `delay` seconds if given
 Every request is logged in `server.requests` (path and headers).
 """
 
@@ -47,6 +48,7 @@ class Put:
     content_type: str = "application/rss+xml"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
 
 
 class FeedServer:
@@ -192,6 +194,7 @@ class FeedServer:
                 if put is None:
                     self.reply(404, b"nothing put here", "text/plain")
                     return
+                time.sleep(put.delay)
                 headers = dict(put.headers)
                 etag = headers.get("ETag")
                 if etag and self.headers.get("If-None-Match") == etag:

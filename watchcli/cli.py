@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -23,13 +24,13 @@ from rich.console import Console
 
 from watchcli import __version__
 from watchcli.config import Config, load_config
-from watchcli.dates import parse_since, utcnow
+from watchcli.dates import parse_since, utcnow, week_bounds
 from watchcli.errors import EXIT_FAILED, FetchLockedError, UsageError, WatchError
-from watchcli.ingest import FetchRun, SourceReport
-from watchcli.models import ItemFilter, Outcome
+from watchcli.models import ItemFilter, Outcome, Status
 from watchcli.store import Store
 from watchcli.text import clean_text
-from watchcli.views import health_of, item_detail, items_table, sources_table
+from watchcli.triage import Result, Triage, parse_tags, require_member, resolve_target
+from watchcli.views import health_of, item_detail, items_table, sources_table, stats_view
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -107,7 +108,7 @@ def root(
         typer.Option(
             "--db",
             envvar="WATCHCLI_DB",
-            help="The store. Default: [store].path of the config, else ./watch.db.",
+            help="The store. Default: \\[store].path of the config, else ./watch.db.",
         ),
     ] = None,
     as_user: Annotated[
@@ -221,6 +222,9 @@ def _run_fetch(
     *,
     show_progress: bool,
 ):
+    # Imported here: the fetch machinery (httpx, feedparser) would slow every other command.
+    from watchcli.ingest import FetchRun, SourceReport
+
     if not show_progress:
         run = FetchRun(
             store, config, only=only, concurrency=concurrency, timeout=timeout, debug=debug
@@ -263,26 +267,73 @@ def _run_fetch(
 # --- reading ---------------------------------------------------------------------------------
 
 
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="First seen since: 7d, 12h or a date like 2026-11-01."),
+]
+WeekOption = Annotated[
+    str | None, typer.Option(help="First seen in the ISO week: this, last or 2026-W48.")
+]
+
+
 @app.command("list")
 def list_items(
     ctx: typer.Context,
-    since: Annotated[str | None, typer.Option(help="7d, 12h or a date like 2026-11-01.")] = None,
+    since: SinceOption = None,
+    week: WeekOption = None,
     source: Annotated[list[str] | None, typer.Option(help="Seen through this source.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="With this tag (repeatable: all).")
+    ] = None,
+    status: Annotated[Status | None, typer.Option(help="new, selected or discarded.")] = None,
+    network: Annotated[str | None, typer.Option(help="Assigned to this network.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Held by this member.")] = None,
+    unassigned: Annotated[
+        bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
+    ] = False,
+    mine: Annotated[bool, typer.Option("--mine", help="Held by me (--as).")] = False,
     limit: Annotated[int, typer.Option(min=0, help="At most this many (0: all).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
 ) -> None:
-    """Items, newest first."""
+    """Items, newest first; for a member, their queue first.
+
+    Without --status, --network, --assignee, --unassigned or --mine, a member sees the new
+    items of their queue first (those they hold, their network's, unassigned), then the rest.
+    --since and --week look at when an item was first seen. --json is always newest first.
+    """
+    settings = _settings(ctx)
+    # The configuration only where it is needed: reading a store never depends on it.
+    if network and (config := settings.optional_config()) and network not in config.networks:
+        known = ", ".join(config.networks) or "none"
+        raise UsageError(f"unknown network {network!r}; known: {known}")
+    if mine and assignee and assignee != settings.user:
+        raise UsageError("--mine and --assignee name different people; pass one of them")
+    seen_since, seen_until = week_bounds(week) if week else (None, None)
+    if since:
+        seen_since = max(filter(None, (seen_since, parse_since(since))))
     item_filter = ItemFilter(
-        since=parse_since(since) if since else None,
+        first_seen_since=seen_since,
+        first_seen_until=seen_until,
         sources=tuple(source or ()),
+        tags=tuple(t.strip().lower() for t in tag or ()),
+        status=status.value if status else None,
+        network=network,
+        assignee=settings.user if mine else assignee,
+        unassigned=unassigned,
         limit=limit or None,
     )
-    with _settings(ctx).open_store() as store:
-        items = store.list_items(item_filter)
+    queue_of = None
+    whose = status or network or assignee or unassigned or mine
+    if not as_json and not whose and (config := settings.optional_config()):
+        member = config.network_of(settings.user)
+        queue_of = (settings.user, member) if member else None
+    with settings.open_store() as store:
+        items = store.list_items(item_filter, queue_of=queue_of)
     if as_json:
         print_json(items)
     elif items:
-        out.print(items_table(items))
+        title = f"{settings.user} ({queue_of[1]}): your queue first" if queue_of else None
+        out.print(items_table(items, title=title))
     else:
         say_error("no items match; run `watchcli fetch` or widen the filters")
 
@@ -300,6 +351,134 @@ def show(
         print_json(item)
     else:
         out.print(item_detail(item))
+
+
+# --- working together ------------------------------------------------------------------------
+# Each command checks who acts and its options first (exit 2), then does every id it can: one
+# line per id, on stdout when done, on stderr when not (exit 1 if any failed).
+
+ItemIds = Annotated[list[int], typer.Argument(metavar="ID...", help="Item ids (see `list`).")]
+TagOption = Annotated[
+    list[str],
+    typer.Option("--tag", "-t", help="A tag id (repeatable, or a,b).", show_default=False),
+]
+
+
+def _triage(ctx: typer.Context, act: Callable[[Triage, Config], list[Result]]) -> None:
+    settings = _settings(ctx)
+    config = settings.config()
+    actor = require_member(config, settings.user)
+    with settings.open_store() as store:
+        results = act(Triage(store, actor), config)
+    for result in results:
+        if result.ok:
+            say(result.message)
+        else:
+            say_error(f"watchcli: {result.message}")
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def tag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
+    """Add tags to items (ids from \\[tags], or any when allow_other = true)."""
+    _triage(ctx, lambda t, c: t.tag(item_ids, parse_tags(c, tags, known_only=True)))
+
+
+@app.command()
+def untag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
+    """Remove tags from items; fetch never adds them back."""
+    _triage(ctx, lambda t, c: t.untag(item_ids, parse_tags(c, tags, known_only=False)))
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    item_ids: ItemIds,
+    to: Annotated[str, typer.Option("--to", help="A network id or a member name.")],
+) -> None:
+    """Assign items to a network, or to a member (and their network)."""
+    _triage(ctx, lambda t, c: t.assign(item_ids, resolve_target(c, to)))
+
+
+@app.command()
+def unassign(ctx: typer.Context, item_ids: ItemIds) -> None:
+    """Assign items to nobody: free for whoever claims them."""
+    _triage(ctx, lambda t, c: t.unassign(item_ids))
+
+
+@app.command()
+def claim(
+    ctx: typer.Context,
+    item_ids: ItemIds,
+    force: Annotated[
+        bool, typer.Option("--force", help="Take items another member holds (recorded).")
+    ] = False,
+) -> None:
+    """Take items for myself; refused when another member holds one, unless --force."""
+    _triage(ctx, lambda t, c: t.claim(item_ids, force=force))
+
+
+@app.command()
+def select(ctx: typer.Context, item_ids: ItemIds) -> None:
+    """Mark items selected (for the digest)."""
+    _triage(ctx, lambda t, c: t.set_status(item_ids, Status.SELECTED))
+
+
+@app.command()
+def discard(ctx: typer.Context, item_ids: ItemIds) -> None:
+    """Mark items discarded."""
+    _triage(ctx, lambda t, c: t.set_status(item_ids, Status.DISCARDED))
+
+
+@app.command()
+def reopen(ctx: typer.Context, item_ids: ItemIds) -> None:
+    """Put items back to new."""
+    _triage(ctx, lambda t, c: t.set_status(item_ids, Status.NEW))
+
+
+@app.command()
+def note(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(metavar="ID")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The note (quote it).")],
+) -> None:
+    """Attach a note to an item (shown in `show` and in the digest)."""
+    _triage(ctx, lambda t, c: t.note(item_id, text))
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None, typer.Option(help="The ISO week: this (default), last or 2026-W48.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Instead of a week: since 7d or a date, until now.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
+) -> None:
+    """The mutualisation figures: fetched, merged, handled per network and analyst, sources."""
+    from watchcli.stats import Window, build_stats
+
+    if week and since:
+        raise UsageError("pass --week or --since, not both")
+    window = Window.since(parse_since(since)) if since else Window.of_week(week or "this")
+    settings = _settings(ctx)
+    config = settings.config()
+    with settings.open_store() as store:
+        store.sync_sources(config.sources)
+        report = build_stats(
+            config,
+            window,
+            figures=store.figures(window.start, window.end),
+            open_items=store.open_items(window.start, window.end),
+            health=store.sources_health(s.id for s in config.sources),
+        )
+    if as_json:
+        print_json(report)
+    else:
+        out.print(stats_view(report))
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -383,9 +562,7 @@ def digest(
         DigestFormat.markdown
     ),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
-    send: Annotated[
-        bool, typer.Option("--send", help="Send it by email ([email] table).")
-    ] = False,
+    send: Annotated[bool, typer.Option("--send", help="Send it by email ([email] table).")] = False,
     to: Annotated[
         list[str] | None,
         typer.Option("--to", help="Recipient instead of [email].to (repeatable)."),
@@ -472,6 +649,11 @@ def main() -> None:
 def _fail(message: str, code: int) -> None:
     say_error(f"watchcli: {message}")
     sys.exit(code)
+
+
+def say(line: str) -> None:
+    """One line of result on stdout, never interpreted."""
+    sys.stdout.write(clean_text(line) + "\n")
 
 
 def say_error(line: str) -> None:

@@ -3,6 +3,7 @@
     WatchError (exit 1: the command ran but something failed)
     ├── NotFoundError       an item id or source id that does not exist
     ├── ClaimError          someone else holds the item
+    │   └── HeldError       ... personally: who, and in which network
     ├── DeliveryError       SMTP refused the connection, the login or a recipient
     ├── FetchFailedError    some sources failed while others were stored
     ├── UsageError (exit 2) bad option or argument
@@ -30,6 +31,18 @@ class NotFoundError(WatchError):
 
 class ClaimError(WatchError):
     pass
+
+
+class HeldError(ClaimError):
+    """A member other than the one acting holds the item; only they (or `claim --force`) may
+    change who holds it or its status."""
+
+    def __init__(self, item_id: int, holder: str, network: str | None) -> None:
+        self.item_id = item_id
+        self.holder = holder
+        self.network = network
+        held = f"{holder} ({network})" if network else holder
+        super().__init__(f"item {item_id} is held by {held}")
 
 
 class DeliveryError(WatchError):

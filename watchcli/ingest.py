@@ -27,6 +27,7 @@ from watchcli.errors import UsageError
 from watchcli.fetch import Fetcher, FetchRequest, make_client
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
 from watchcli.parse import read_feed
+from watchcli.rules import MatchText, Rules
 from watchcli.store import SourceState, Store
 
 
@@ -60,11 +61,19 @@ class Ingester:
     Matching order, cheapest and surest first: the same source and GUID (the same sighting,
     updated if the entry changed); the same canonical URL from any source; the same global
     GUID from another source; then the near-duplicate stage; else a new item.
+
+    Before matching, the source's `include`/`exclude` filters may drop the entry (counted as
+    `filtered`, never stored). After it, the entry's tags (rules and source) are added to its
+    item, and the item's automatic assignment follows the networks of its sources.
     """
 
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
+        self.rules = Rules.compile(config)
+        # Items created by this run: what other sightings in the run add to them is part of
+        # their creation, not a change for the history.
+        self.created: set[int] = set()
 
     def store_entries(
         self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
@@ -84,6 +93,10 @@ class Ingester:
         now: datetime,
         counts: EntryCounts,
     ) -> None:
+        text = MatchText.of_entry(entry)
+        if not self.rules.keep(text, source):
+            counts.filtered += 1
+            return
         key = dedupe.url_key(entry.url)
         content = dedupe.content_hash(entry)
         known = self.store.find_sighting(source.id, entry.guid)
@@ -91,6 +104,9 @@ class Ingester:
             if known.content_hash != content:
                 self.store.update_sighting(known, entry, url_key=key, content_hash=content, now=now)
                 counts.updated += 1
+                tags = self.rules.tags_for(text, source)
+                record = known.item_id not in self.created
+                self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
             return
         item_id, how, score = self.match(source, entry, key)
         if item_id is None:
@@ -110,6 +126,12 @@ class Ingester:
             score=score,
             now=now,
         )
+        if how == "new":
+            self.created.add(item_id)
+        record = item_id not in self.created
+        tags = self.rules.tags_for(text, source)
+        self.store.add_automatic_tags(item_id, tags, now=now, record=record)
+        self.store.apply_automatic_assignment(item_id, now=now, record=record)
 
     def match(
         self, source: Source, entry: Entry, key: str | None

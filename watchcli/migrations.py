@@ -138,3 +138,30 @@ def m001_initial(db: Database) -> None:
         );
         """,
     )
+
+
+# Who set an item's `network`/`assignee` last: "watchcli" (or NULL, on items older than this
+# migration) for the automatic assignment at fetch, which a later sighting may still change; a
+# member's name for a manual assignment, claim or unassignment, which fetch never undoes.
+_SOURCE_NETWORK = """
+    (SELECT CASE WHEN count(DISTINCT src.network) = 1 THEN max(src.network) END
+     FROM sightings s JOIN sources src ON src.id = s.source_id
+     WHERE s.item_id = items.id AND src.network IS NOT NULL)
+"""
+
+
+@migrations()
+def m002_teamwork(db: Database) -> None:
+    _run_script(
+        db,
+        f"""
+        ALTER TABLE items ADD COLUMN assigned_by TEXT;
+        CREATE INDEX items_first_seen ON items (first_seen);
+        CREATE INDEX items_handled_at ON items (handled_at);
+        CREATE INDEX items_assignee ON items (assignee, status);
+        CREATE INDEX items_network ON items (network, status);
+        -- Items fetched before automatic assignment existed get it now.
+        UPDATE items SET network = {_SOURCE_NETWORK}, assigned_by = 'watchcli'
+        WHERE assignee IS NULL AND network IS NULL AND status = 'new';
+        """,
+    )

@@ -129,12 +129,26 @@ class RunSummary:
         }
 
 
+class Status(StrEnum):
+    """An item's triage status: `new` until someone selects or discards it."""
+
+    NEW = "new"
+    SELECTED = "selected"
+    DISCARDED = "discarded"
+
+
 @dataclass(frozen=True)
 class ItemFilter:
-    """Which items `list` (and later `search`, `stats`, `digest`) look at."""
+    """Which items `list` (and later `search`, `stats`, `digest`) look at.
+
+    `since`/`until` bound the publication date; `first_seen_since`/`first_seen_until` bound
+    when the watch first saw the item (the inbox windows of `list --since/--week` and `stats`).
+    """
 
     since: datetime | None = None
     until: datetime | None = None
+    first_seen_since: datetime | None = None
+    first_seen_until: datetime | None = None
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     status: str | None = None

@@ -24,11 +24,25 @@ from sqlite_utils import Database
 
 from watchcli.config import Source
 from watchcli.dates import iso
-from watchcli.errors import NotFoundError, UsageError
+from watchcli.errors import HeldError, NotFoundError, UsageError
 from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+# Who fetch is, in `history`, `item_tags.by` and `items.assigned_by`.
+AUTOMATIC = "watchcli"
+
+# The one network whose sources carried an item, or NULL when none or several did: the
+# automatic assignment rule (SPEC §5), evaluated on `items` rows.
+_SOURCE_NETWORK = """
+    (SELECT CASE WHEN count(DISTINCT src.network) = 1 THEN max(src.network) END
+     FROM sightings s JOIN sources src ON src.id = s.source_id
+     WHERE s.item_id = items.id AND src.network IS NOT NULL)
+"""
+
+# History action of each status change.
+_STATUS_ACTIONS = {"selected": "selected", "discarded": "discarded", "new": "reopened"}
 
 
 @dataclass(frozen=True)
@@ -390,12 +404,28 @@ class Store:
         row["tags"] = json.loads(row["tags"])
         return row
 
-    def list_items(self, item_filter: ItemFilter) -> list[dict]:
+    def list_items(
+        self, item_filter: ItemFilter, *, queue_of: tuple[str, str] | None = None
+    ) -> list[dict]:
+        """Items newest first; with `queue_of=(member, network)`, the new items of that member's
+        queue come first, each row with its `queue` rank: 0 held by the member, 1 left to their
+        network, 2 unassigned, 3 everything else."""
         where, params = _filter_sql(item_filter)
-        sql = f"SELECT {self._ITEM_COLUMNS} FROM items i"
+        columns = self._ITEM_COLUMNS
+        order = "i.published DESC, i.id DESC"
+        if queue_of:
+            columns += """,
+                CASE WHEN i.status != 'new' THEN 3
+                     WHEN i.assignee = ? THEN 0
+                     WHEN i.assignee IS NULL AND i.network = ? THEN 1
+                     WHEN i.assignee IS NULL AND i.network IS NULL THEN 2
+                     ELSE 3 END AS queue"""
+            params = [*queue_of, *params]
+            order = "queue, " + order
+        sql = f"SELECT {columns} FROM items i"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY i.published DESC, i.id DESC"
+        sql += f" ORDER BY {order}"
         if item_filter.limit:
             sql += " LIMIT ?"
             params.append(item_filter.limit)
@@ -405,7 +435,7 @@ class Store:
         """One item with its summary, sightings, notes and history; NotFoundError if none."""
         row = self._one(
             f"SELECT {self._ITEM_COLUMNS}, i.summary, i.author, i.updated, i.handled_by, "
-            "i.handled_at FROM items i WHERE i.id = ?",
+            "i.handled_at, i.assigned_by FROM items i WHERE i.id = ?",
             [item_id],
         )
         if row is None:
@@ -428,7 +458,10 @@ class Store:
         return item
 
     # --- changes by analysts ---------------------------------------------------------------
-    # Each is one statement, or a few in `write()`, and leaves a line in `history`.
+    # Each is one short `write()` transaction and leaves a line in `history`. An item held by a
+    # member (`assignee`) is theirs: nobody else changes who holds it or its status, except by
+    # `claim(force=True)`, which is recorded with the previous holder. Tags and notes are open
+    # to every member.
 
     def record_change(
         self, item_id: int, *, by: str, action: str, detail: str = "", now: datetime
@@ -442,21 +475,37 @@ class Store:
         if self._one("SELECT 1 AS ok FROM items WHERE id = ?", [item_id]) is None:
             raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
 
+    def _holding(self, item_id: int) -> dict:
+        row = self._one(
+            "SELECT status, assignee, network, assigned_by FROM items WHERE id = ?", [item_id]
+        )
+        if row is None:
+            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+        return row
+
+    @staticmethod
+    def _check_holder(item_id: int, row: dict, by: str) -> None:
+        if row["assignee"] is not None and row["assignee"] != by:
+            raise HeldError(item_id, row["assignee"], row["network"])
+
     def set_status(self, item_id: int, status: str, *, by: str, now: datetime) -> bool:
-        """`new`, `selected` or `discarded`; who handled it is kept. False if unchanged."""
+        """`new`, `selected` or `discarded`; who handled it is kept. False if unchanged;
+        HeldError if another member holds the item."""
         with self.write():
-            self.require_item(item_id)
+            row = self._holding(item_id)
+            if row["status"] == status:
+                return False
+            self._check_holder(item_id, row, by)
             handled = status != "new"
-            cursor = self.db.execute(
+            self.db.execute(
                 """
                 UPDATE items SET status = ?, handled_by = ?, handled_at = ?
-                WHERE id = ? AND status != ?
+                WHERE id = ? AND (assignee IS NULL OR assignee = ?)
                 """,
-                [status, by if handled else None, iso(now) if handled else None, item_id, status],
+                [status, by if handled else None, iso(now) if handled else None, item_id, by],
             )
-            if cursor.rowcount:
-                self.record_change(item_id, by=by, action=status, now=now)
-        return bool(cursor.rowcount)
+            self.record_change(item_id, by=by, action=_STATUS_ACTIONS[status], now=now)
+        return True
 
     def add_note(self, item_id: int, text: str, *, by: str, now: datetime) -> None:
         with self.write():
@@ -467,27 +516,168 @@ class Store:
             )
             self.record_change(item_id, by=by, action="note", detail=text, now=now)
 
+    def add_tags(self, item_id: int, tags: Iterable[str], *, by: str, now: datetime) -> list[str]:
+        """The tags the item did not have yet, now added (one history line each)."""
+        added = []
+        with self.write():
+            self.require_item(item_id)
+            for tag in dict.fromkeys(tags):
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) VALUES (?, ?, ?, ?)",
+                    [item_id, tag, by, iso(now)],
+                )
+                if cursor.rowcount:
+                    self.record_change(item_id, by=by, action="tag", detail=tag, now=now)
+                    added.append(tag)
+        return added
+
+    def remove_tags(
+        self, item_id: int, tags: Iterable[str], *, by: str, now: datetime
+    ) -> list[str]:
+        """The tags the item had, now removed (one history line each). Fetch never puts back
+        a tag removed by hand."""
+        removed = []
+        with self.write():
+            self.require_item(item_id)
+            for tag in dict.fromkeys(tags):
+                cursor = self.db.execute(
+                    "DELETE FROM item_tags WHERE item_id = ? AND tag = ?", [item_id, tag]
+                )
+                if cursor.rowcount:
+                    self.record_change(item_id, by=by, action="untag", detail=tag, now=now)
+                    removed.append(tag)
+        return removed
+
     def add_tag(self, item_id: int, tag: str, *, by: str, now: datetime) -> bool:
         """False when the item already had the tag."""
-        with self.write():
-            self.require_item(item_id)
-            cursor = self.db.execute(
-                "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) VALUES (?, ?, ?, ?)",
-                [item_id, tag, by, iso(now)],
-            )
-            if cursor.rowcount:
-                self.record_change(item_id, by=by, action="tag", detail=tag, now=now)
-        return bool(cursor.rowcount)
+        return bool(self.add_tags(item_id, [tag], by=by, now=now))
 
     def remove_tag(self, item_id: int, tag: str, *, by: str, now: datetime) -> bool:
+        return bool(self.remove_tags(item_id, [tag], by=by, now=now))
+
+    # --- assignment and claims -------------------------------------------------------------
+    # `network` is the network responsible for an item, `assignee` the member holding it (always
+    # a member of `network`); `assigned_by` says who set them last: AUTOMATIC (or NULL) for
+    # fetch's rule, else the member who assigned, claimed or unassigned by hand.
+
+    def claim(
+        self, item_id: int, *, by: str, network: str, force: bool, now: datetime
+    ) -> tuple[bool, dict]:
+        """Make `by` the item's holder: (changed, who held it before). One conditional UPDATE
+        decides a race: of two members claiming at once, one wins, the other gets HeldError,
+        unless `force`, which takes the item and records from whom."""
         with self.write():
-            self.require_item(item_id)
+            before = self._holding(item_id)
+            if before["assignee"] == by:
+                return False, before
             cursor = self.db.execute(
-                "DELETE FROM item_tags WHERE item_id = ? AND tag = ?", [item_id, tag]
+                """
+                UPDATE items SET assignee = ?, network = ?, assigned_by = ?
+                WHERE id = ? AND (assignee IS NULL OR assignee = ?)
+                """,
+                [by, network, by, item_id, by],
             )
             if cursor.rowcount:
-                self.record_change(item_id, by=by, action="untag", detail=tag, now=now)
-        return bool(cursor.rowcount)
+                # A network's default is no lock: anyone may claim it, and the history says so.
+                other = before["network"] not in (None, network)
+                detail = f"from {before['network']}" if other else ""
+            elif not force:
+                raise HeldError(item_id, before["assignee"], before["network"])
+            else:
+                cursor = self.db.execute(
+                    """
+                    UPDATE items SET assignee = ?, network = ?, assigned_by = ?
+                    WHERE id = ? AND assignee = ?
+                    """,
+                    [by, network, by, item_id, before["assignee"]],
+                )
+                assert cursor.rowcount == 1  # the write lock is ours since `before` was read
+                detail = "forced, from " + _holder(before["assignee"], before["network"])
+            self.record_change(item_id, by=by, action="claim", detail=detail, now=now)
+        return True, before
+
+    def assign(
+        self,
+        item_id: int,
+        *,
+        network: str | None,
+        assignee: str | None,
+        by: str,
+        now: datetime,
+    ) -> tuple[bool, dict]:
+        """Assign by hand to a network, or to a member (and their network); both None
+        unassigns. (changed, the assignment before); HeldError if another member holds it."""
+        with self.write():
+            before = self._holding(item_id)
+            same = before["network"] == network and before["assignee"] == assignee
+            manual = (before["assigned_by"] or AUTOMATIC) != AUTOMATIC
+            if same and (manual or (network is None and assignee is None)):
+                return False, before
+            self._check_holder(item_id, before, by)
+            self.db.execute(
+                """
+                UPDATE items SET network = ?, assignee = ?, assigned_by = ?
+                WHERE id = ? AND (assignee IS NULL OR assignee = ?)
+                """,
+                [network, assignee, by, item_id, by],
+            )
+            was = _holder(before["assignee"], before["network"])
+            if network is None and assignee is None:
+                action, detail = "unassign", f"was {was}" if was else ""
+            else:
+                action = "assign"
+                detail = _holder(assignee, network) + (f", was {was}" if was and not same else "")
+            self.record_change(item_id, by=by, action=action, detail=detail, now=now)
+        return True, before
+
+    # --- automatic triage at fetch -----------------------------------------------------------
+    # Called inside the fetch's write transaction. The state an item is created with (its tags
+    # from rules and source, its source's network) is part of its creation; what a later
+    # sighting changes is recorded in `history` by AUTOMATIC.
+
+    def add_automatic_tags(
+        self, item_id: int, tags: Iterable[str], *, now: datetime, record: bool
+    ) -> list[str]:
+        """Add tags from rules and sources, except those an analyst removed from this item."""
+        added = []
+        for tag in sorted(set(tags)):
+            cursor = self.db.execute(
+                """
+                INSERT OR IGNORE INTO item_tags (item_id, tag, by, at)
+                SELECT ?, ?, ?, ? WHERE NOT EXISTS (
+                    SELECT 1 FROM history
+                    WHERE item_id = ? AND action = 'untag' AND detail = ? AND by != ?)
+                """,
+                [item_id, tag, AUTOMATIC, iso(now), item_id, tag, AUTOMATIC],
+            )
+            if cursor.rowcount:
+                added.append(tag)
+        if added and record:
+            self.record_change(
+                item_id, by=AUTOMATIC, action="tag", detail=", ".join(added), now=now
+            )
+        return added
+
+    def apply_automatic_assignment(self, item_id: int, *, now: datetime, record: bool) -> None:
+        """Items seen only through sources of one network go to that network; seen through
+        sources of several, to nobody (shared). Only while nobody assigned, claimed or handled
+        the item by hand: a sighting never takes away a manual assignment."""
+        cursor = self.db.execute(
+            f"""
+            UPDATE items SET network = {_SOURCE_NETWORK}, assigned_by = ?
+            WHERE id = ? AND assignee IS NULL AND status = 'new'
+              AND coalesce(assigned_by, ?) = ?
+              AND network IS NOT {_SOURCE_NETWORK}
+            """,
+            [AUTOMATIC, item_id, AUTOMATIC, AUTOMATIC],
+        )
+        if cursor.rowcount and record:
+            row = self._holding(item_id)
+            if row["network"]:
+                action, detail = "assign", f"{row['network']} (from its sources)"
+            else:
+                action, detail = "unassign", "shared: seen through sources of several networks"
+            self.record_change(item_id, by=AUTOMATIC, action=action, detail=detail, now=now)
 
     # --- figures -------------------------------------------------------------------------
 
@@ -528,6 +718,18 @@ class Store:
             window,
         )
         return {**one, "handled": handled}
+
+    def open_items(self, since: datetime, until: datetime) -> list[dict]:
+        """Items first seen in [since, until) still `new`, by network and whether a member
+        holds them: what is left of that inbox."""
+        return self._all(
+            """
+            SELECT network, assignee IS NOT NULL AS held, count(*) AS items FROM items
+            WHERE status = 'new' AND first_seen >= ? AND first_seen < ?
+            GROUP BY network, held ORDER BY network, held
+            """,
+            [iso(since), iso(until)],
+        )
 
     def count_items(self) -> int:
         row = self._one("SELECT count(*) AS n FROM items")
@@ -604,6 +806,12 @@ def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
     if f.until:
         where.append("i.published < ?")
         params.append(iso(f.until))
+    if f.first_seen_since:
+        where.append("i.first_seen >= ?")
+        params.append(iso(f.first_seen_since))
+    if f.first_seen_until:
+        where.append("i.first_seen < ?")
+        params.append(iso(f.first_seen_until))
     if f.sources:
         marks = ", ".join("?" * len(f.sources))
         where.append(
@@ -626,3 +834,10 @@ def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
     if f.unassigned:
         where.append("i.assignee IS NULL AND i.network IS NULL")
     return where, params
+
+
+def _holder(assignee: str | None, network: str | None) -> str:
+    """`lea (resacoop)`, `resacoop`, or "" for nobody."""
+    if assignee:
+        return f"{assignee} ({network})" if network else assignee
+    return network or ""

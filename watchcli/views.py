@@ -5,7 +5,7 @@ interpreted."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich import box
 from rich.console import Group
@@ -32,6 +32,8 @@ def short_date(value: str | None) -> str:
 
 
 def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
+    """Items as rows; when they carry a `queue` rank (`list` for a member), a rule separates
+    the member's queue (new items: theirs, their network's, unassigned) from the rest."""
     table = Table(title=title, show_lines=False, header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("id", justify="right", style="bold", no_wrap=True)
     table.add_column("date", no_wrap=True)
@@ -39,12 +41,18 @@ def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
     table.add_column("sources", max_width=24, overflow="fold")
     table.add_column("tags", max_width=24, overflow="fold")
     table.add_column("status", no_wrap=True)
-    for item in items:
-        holder = item.get("assignee") or item.get("network") or ""
+    rows = list(items)
+    if rows and "queue" in rows[0]:
+        mine = sum(1 for item in rows if item["queue"] < 3)
+        table.caption = f"{mine} new in your queue, then {len(rows) - mine} others (dimmed)"
+    for n, item in enumerate(rows):
         status = Text(item["status"], style=STATUS_STYLE.get(item["status"], ""))
-        if holder:
-            status.append("\n")
-            status.append_text(safe(holder))
+        status.append("\n")
+        status.append_text(holder_text(item))
+        following = rows[n + 1] if n + 1 < len(rows) else None
+        queue_ends = (
+            following is not None and item.get("queue", 3) < 3 and following.get("queue", 3) == 3
+        )
         table.add_row(
             str(item["id"]),
             compact_date(item["published"]),
@@ -52,8 +60,21 @@ def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
             safe(", ".join(item["sources"])),
             safe(", ".join(item["tags"])),
             status,
+            end_section=queue_ends,
+            style="dim" if item.get("queue", 0) == 3 else None,
         )
     return table
+
+
+def holder_text(item: dict) -> Text:
+    """`lea` (a member holds it), `resacoop` (left to a network, dim) or `unassigned`."""
+    if item.get("assignee"):
+        return safe(item["assignee"])
+    if item.get("network"):
+        text = safe(item["network"])
+        text.stylize("dim")
+        return text
+    return Text("unassigned", style="dim italic")
 
 
 def compact_date(value: str) -> str:
@@ -73,8 +94,13 @@ def item_detail(item: dict) -> Group:
     facts.add_row("published", short_date(item["published"]))
     facts.add_row("first seen", short_date(item["first_seen"]))
     facts.add_row("status", safe(item["status"]))
+    if item.get("handled_by"):
+        facts.add_row("handled", safe(f"{item['handled_by']}, {short_date(item['handled_at'])}"))
     facts.add_row("assignee", safe(item["assignee"] or "—"))
-    facts.add_row("network", safe(item["network"] or "—"))
+    automatic = item["network"] and (item.get("assigned_by") or "watchcli") == "watchcli"
+    facts.add_row(
+        "network", safe((item["network"] or "—") + (" (from its sources)" if automatic else ""))
+    )
     facts.add_row("tags", safe(", ".join(item["tags"]) or "—"))
     facts.add_row("scope / lang", safe(f"{item['scope'] or '—'} / {item['lang'] or '—'}"))
     parts: list = [head, facts]
@@ -156,3 +182,63 @@ def age(value: str, now: datetime) -> str:
         if seconds >= size:
             return f"{int(seconds // size)} {unit}"
     return "now"
+
+
+def stats_view(report: dict) -> Group:
+    """`watchcli stats` for people: the window, the figures, then who handled what."""
+    if report["week"]:
+        start = parse_iso(report["since"])
+        last = parse_iso(report["until"]) - timedelta(days=1)
+        heading = f"Week {report['week']} ({start:%d/%m} – {last:%d/%m/%Y})"
+    else:
+        heading = f"Since {short_date(report['since'])}"
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(justify="right", style="bold")
+    facts.add_column()
+    facts.add_row(str(report["fetched"]), "items fetched (first seen)")
+    facts.add_row(str(report["merged"]), "duplicates merged into an existing item")
+    facts.add_row(
+        str(report["handled"]),
+        f"items handled: {report['selected']} selected, {report['discarded']} discarded",
+    )
+    facts.add_row(
+        str(report["shared_handled"]),
+        "handled once for both networks: stories their sources both carried "
+        f"({report['shared']} such stories fetched)",
+    )
+    facts.add_row(
+        str(report["open"]),
+        f"still new among them ({report['unassigned_open']} unassigned)",
+    )
+    networks = Table(title="per network", title_justify="left", header_style="bold")
+    for column in ("network", "selected", "discarded", "handled", "still new"):
+        networks.add_column(column, justify="left" if column == "network" else "right")
+    for row in report["networks"]:
+        networks.add_row(
+            safe(row["name"]),
+            str(row["selected"]),
+            str(row["discarded"]),
+            str(row["handled"]),
+            str(row["open"]),
+        )
+    analysts = Table(title="per analyst", title_justify="left", header_style="bold")
+    for column in ("analyst", "network", "selected", "discarded", "handled"):
+        analysts.add_column(column, justify="left" if column in ("analyst", "network") else "right")
+    for row in report["analysts"]:
+        analysts.add_row(
+            safe(row["analyst"]),
+            safe(row["network"] or "—"),
+            str(row["selected"]),
+            str(row["discarded"]),
+            str(row["handled"]),
+        )
+    health = report["sources"]
+    line = Text(f"sources: {health['total']} — ")
+    for n, state in enumerate(("ok", "failing", "gone", "never")):
+        line.append(", " if n else "")
+        line.append(f"{health[state]} {state}", style=HEALTH_STYLE[state] if health[state] else "")
+    if health["failing_ids"]:
+        line.append(" (")
+        line.append_text(safe(", ".join(health["failing_ids"])))
+        line.append("; see `watchcli sources list`)")
+    return Group(Text(heading, style="bold"), facts, Text(""), networks, analysts, line)
