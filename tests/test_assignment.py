@@ -193,7 +193,7 @@ def test_reopen_is_recorded_as_reopened(store: Store) -> None:
 def test_m003_assigns_items_fetched_before_it(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = Database(path)
-    migrations.apply(db, stop_before="m003_teamwork")
+    migrations.apply(db, stop_before="m002_teamwork")
     db.execute("INSERT INTO sources (id, url, network) VALUES ('a', 'https://a', 'cerapcoop')")
     db.execute("INSERT INTO sources (id, url, network) VALUES ('b', 'https://b', 'resacoop')")
     for item_id, sources in ((1, "a"), (2, "ab"), (3, "")):
@@ -211,7 +211,7 @@ def test_m003_assigns_items_fetched_before_it(tmp_path: Path) -> None:
     db.close()
 
     with Store.open(path) as store:
-        assert store.schema_version()[-1] == "m003_teamwork"
+        assert store.schema_version()[-1] == "m002_teamwork"
         assert [holder(store, i) for i in (1, 2, 3)] == [
             (None, "cerapcoop"),
             (None, None),
