@@ -98,6 +98,7 @@ def root(
         Path | None,
         typer.Option(
             "--config",
+            metavar="PATH",
             envvar="WATCHCLI_CONFIG",
             help="sources.toml to use.",
             show_default="./sources.toml",
@@ -107,13 +108,19 @@ def root(
         Path | None,
         typer.Option(
             "--db",
+            metavar="PATH",
             envvar="WATCHCLI_DB",
-            help="The store. Default: \\[store].path of the config, else ./watch.db.",
+            help="The store. Default: [store].path of the config, else ./watch.db.",
         ),
     ] = None,
     as_user: Annotated[
         str | None,
-        typer.Option("--as", envvar="WATCHCLI_USER", help="Who is acting. Default: login name."),
+        typer.Option(
+            "--as",
+            metavar="NAME",
+            envvar="WATCHCLI_USER",
+            help="Who is acting. Default: login name.",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and an HTTP trace.")] = False,
     version: Annotated[
@@ -161,15 +168,19 @@ def init(ctx: typer.Context) -> None:
 def fetch(
     ctx: typer.Context,
     source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+        list[str] | None,
+        typer.Option("--source", metavar="ID", help="Only this source (repeatable)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, max=256, help="Requests at once (default 32).")
+        int | None, typer.Option(metavar="N", min=1, max=256, help="Requests at once (default 32).")
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option(min=0.1, help="Connect/read timeout in seconds (default 20).")
+        float | None,
+        typer.Option(
+            metavar="SECONDS", min=0.1, help="Connect/read timeout in seconds (default 20)."
+        ),
     ] = None,
 ) -> None:
     """Fetch every source, merge what was seen before, store the rest."""
@@ -269,10 +280,11 @@ def _run_fetch(
 
 SinceOption = Annotated[
     str | None,
-    typer.Option(help="First seen since: 7d, 12h or a date like 2026-11-01."),
+    typer.Option(metavar="WHEN", help="First seen since: 7d, 12h or a date like 2026-11-01."),
 ]
 WeekOption = Annotated[
-    str | None, typer.Option(help="First seen in the ISO week: this, last or 2026-W48.")
+    str | None,
+    typer.Option(metavar="WEEK", help="First seen in the ISO week: this, last or 2026-W48."),
 ]
 
 
@@ -281,18 +293,27 @@ def list_items(
     ctx: typer.Context,
     since: SinceOption = None,
     week: WeekOption = None,
-    source: Annotated[list[str] | None, typer.Option(help="Seen through this source.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(metavar="ID", help="Seen through this source.")
+    ] = None,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="With this tag (repeatable: all).")
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="With this tag (repeatable: all)."),
     ] = None,
     status: Annotated[Status | None, typer.Option(help="new, selected or discarded.")] = None,
-    network: Annotated[str | None, typer.Option(help="Assigned to this network.")] = None,
-    assignee: Annotated[str | None, typer.Option(help="Held by this member.")] = None,
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="Assigned to this network.")
+    ] = None,
+    assignee: Annotated[
+        str | None, typer.Option(metavar="MEMBER", help="Held by this member.")
+    ] = None,
     unassigned: Annotated[
         bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
     ] = False,
     mine: Annotated[bool, typer.Option("--mine", help="Held by me (--as).")] = False,
-    limit: Annotated[int, typer.Option(min=0, help="At most this many (0: all).")] = 50,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=0, help="At most this many (0: all).")
+    ] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
 ) -> None:
     """Items, newest first; for a member, their queue first.
@@ -360,7 +381,9 @@ def show(
 ItemIds = Annotated[list[int], typer.Argument(metavar="ID...", help="Item ids (see `list`).")]
 TagOption = Annotated[
     list[str],
-    typer.Option("--tag", "-t", help="A tag id (repeatable, or a,b).", show_default=False),
+    typer.Option(
+        "--tag", "-t", metavar="TAG", help="A tag id (repeatable, or a,b).", show_default=False
+    ),
 ]
 
 
@@ -381,7 +404,7 @@ def _triage(ctx: typer.Context, act: Callable[[Triage, Config], list[Result]]) -
 
 @app.command()
 def tag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
-    """Add tags to items (ids from \\[tags], or any when allow_other = true)."""
+    """Add tags to items (ids from [tags], or any when allow_other = true)."""
     _triage(ctx, lambda t, c: t.tag(item_ids, parse_tags(c, tags, known_only=True)))
 
 
@@ -395,7 +418,7 @@ def untag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
 def assign(
     ctx: typer.Context,
     item_ids: ItemIds,
-    to: Annotated[str, typer.Option("--to", help="A network id or a member name.")],
+    to: Annotated[str, typer.Option("--to", metavar="WHO", help="A network id or a member name.")],
 ) -> None:
     """Assign items to a network, or to a member (and their network)."""
     _triage(ctx, lambda t, c: t.assign(item_ids, resolve_target(c, to)))
@@ -451,10 +474,12 @@ def note(
 def stats(
     ctx: typer.Context,
     week: Annotated[
-        str | None, typer.Option(help="The ISO week: this (default), last or 2026-W48.")
+        str | None,
+        typer.Option(metavar="WEEK", help="The ISO week: this (default), last or 2026-W48."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Instead of a week: since 7d or a date, until now.")
+        str | None,
+        typer.Option(metavar="WHEN", help="Instead of a week: since 7d or a date, until now."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
 ) -> None:
@@ -546,14 +571,17 @@ class DigestFormat(StrEnum):
 def digest(
     ctx: typer.Context,
     week: Annotated[
-        str | None, typer.Option(help="this, last or 2026-W48.", show_default="last")
+        str | None,
+        typer.Option(metavar="WEEK", help="this, last or 2026-W48.", show_default="last"),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="Instead of a week: 7d, 2026-11-01…")] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="WHEN", help="Instead of a week: 7d, 2026-11-01…")
+    ] = None,
     until: Annotated[
-        str | None, typer.Option(help="End of --since, excluded (default: now).")
+        str | None, typer.Option(metavar="WHEN", help="End of --since, excluded (default: now).")
     ] = None,
     network: Annotated[
-        str | None, typer.Option(help="Only the items of this network (its id).")
+        str | None, typer.Option(metavar="NETWORK", help="Only the items of this network (its id).")
     ] = None,
     all_items: Annotated[
         bool, typer.Option("--all", help="Every item not discarded, not only the selected.")
@@ -561,11 +589,13 @@ def digest(
     fmt: Annotated[DigestFormat, typer.Option("--format", help="Output format.")] = (
         DigestFormat.markdown
     ),
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+    ] = None,
     send: Annotated[bool, typer.Option("--send", help="Send it by email ([email] table).")] = False,
     to: Annotated[
         list[str] | None,
-        typer.Option("--to", help="Recipient instead of [email].to (repeatable)."),
+        typer.Option("--to", metavar="ADDR", help="Recipient instead of [email].to (repeatable)."),
     ] = None,
 ) -> None:
     """The weekly digest of the selected items, printed, written or sent by email."""
@@ -610,7 +640,8 @@ def digest(
 def demo(
     ctx: typer.Context,
     db: Annotated[
-        Path | None, typer.Option("--db", help="Keep the demo store here (default: temporary).")
+        Path | None,
+        typer.Option("--db", metavar="PATH", help="Keep the demo store here (default: temporary)."),
     ] = None,
 ) -> None:
     """Offline showcase: serve bundled sample feeds on loopback, fetch them, show the inbox."""

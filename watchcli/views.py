@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -34,13 +33,15 @@ def short_date(value: str | None) -> str:
 def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
     """Items as rows; when they carry a `queue` rank (`list` for a member), a rule separates
     the member's queue (new items: theirs, their network's, unassigned) from the rest."""
-    table = Table(title=title, show_lines=False, header_style="bold", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=title, header_style="bold underline", box=None, padding=(0, 1), pad_edge=False
+    )
     table.add_column("id", justify="right", style="bold", no_wrap=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("title", min_width=30, overflow="fold")
-    table.add_column("sources", max_width=24, overflow="fold")
-    table.add_column("tags", max_width=24, overflow="fold")
-    table.add_column("status", no_wrap=True)
+    table.add_column("title", min_width=24, ratio=1, overflow="fold")
+    table.add_column("sources", max_width=18, overflow="fold")
+    table.add_column("tags", max_width=18, overflow="fold")
+    table.add_column("status", min_width=9, no_wrap=True)
     rows = list(items)
     if rows and "queue" in rows[0]:
         mine = sum(1 for item in rows if item["queue"] < 3)
