@@ -214,11 +214,13 @@ def test_killing_fetch_loses_nothing_committed_and_the_next_run_completes(
     committed = 0
     while time.monotonic() < deadline and committed < 3:
         time.sleep(0.1)
-        if workspace.db.exists():
-            with sqlite3.connect(workspace.db, timeout=5) as conn:
+        try:
+            with sqlite3.connect(f"file:{workspace.db}?mode=ro", uri=True, timeout=5) as conn:
                 committed = conn.execute(
                     "SELECT count(*) FROM sources WHERE last_ok IS NOT NULL"
                 ).fetchone()[0]
+        except sqlite3.OperationalError:
+            continue  # the store or its schema is not there yet
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert committed == 3
