@@ -354,7 +354,7 @@ def list_items(
         print_json(items)
     elif items:
         title = f"{settings.user} ({queue_of[1]}): your queue first" if queue_of else None
-        out.print(items_table(items, title=title))
+        out.print(items_table(items, title=title, width=out.width))
     else:
         say_error("no items match; run `watchcli fetch` or widen the filters")
 

@@ -169,11 +169,15 @@ def serve_feeds(feeds: dict[str, bytes]) -> Iterator[str]:
         server.server_close()
 
 
-def write_demo_config(folder: Path, base_url: str, store_path: Path) -> Path:
+def write_demo_config(path: Path, base_url: str, store_path: Path) -> Path:
+    """The demo's sources.toml, its [store] pointing at `store_path`."""
     template = files("watchcli").joinpath("demo", "sources.toml").read_text("utf-8")
     text = template.replace("{base_url}", base_url)
-    text = f'[store]\npath = "{store_path.resolve().as_posix()}"\n\n' + text
-    path = folder / "sources.toml"
+    header = (
+        "# Written by `watchcli demo`: the sample feeds' server is gone once the demo ends, so\n"
+        "# `fetch` fails here; every other command works on the demo store.\n"
+    )
+    text = f'{header}[store]\npath = "{store_path.resolve().as_posix()}"\n\n' + text
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -193,7 +197,13 @@ def run_demo(out: Console, err: Console, *, db: Path | None) -> None:
         store_path = db or folder / "watch.db"
         now = utcnow()
         with serve_feeds(load_feeds(now)) as base_url:
-            config_path = write_demo_config(folder, base_url, store_path)
+            # With --db, the configuration stays next to the store, so that the analysts'
+            # commands (which need the networks and the vocabulary) work on it afterwards.
+            config_path = write_demo_config(
+                folder / "sources.toml" if db is None else demo_config_path(db),
+                base_url,
+                store_path,
+            )
             config = load_config(config_path)
             out.print(Rule("watchcli demo"))
             out.print(
@@ -216,7 +226,7 @@ def run_demo(out: Console, err: Console, *, db: Path | None) -> None:
                 items = store.list_items(ItemFilter(limit=25))
                 total = store.count_items()
                 out.print(f"\n[bold]3. The inbox[/bold]: {total} items, newest first (25 shown).")
-                out.print(items_table(items))
+                out.print(items_table(items, width=out.width))
                 selected = triage(store, now)
                 out.print(
                     f"\n[bold]4. Triage[/bold]: camille and hugo (CERAPCOOP), lea and malik "
@@ -234,12 +244,17 @@ def run_demo(out: Console, err: Console, *, db: Path | None) -> None:
                 markup=False,
             )
         else:
+            config_option = f"--config {demo_config_path(db)}"
             out.print(
-                f"\nExplore it: watchcli --db {store_path} list · watchcli --db {store_path} "
-                f"show ID · watchcli --db {store_path} digest --week this --format html "
-                "-o digest.html",
+                f"\nExplore it as camille (CERAPCOOP): watchcli {config_option} --as camille list"
+                f" · … show ID · … claim ID · … select ID · … stats · "
+                "… digest --week this --format html -o digest.html",
                 markup=False,
             )
+
+
+def demo_config_path(db: Path) -> Path:
+    return db.with_name(db.stem + "-sources.toml")
 
 
 def triage(store: Store, now: datetime) -> int:

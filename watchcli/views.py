@@ -30,7 +30,7 @@ def short_date(value: str | None) -> str:
     return parse_iso(value).strftime("%Y-%m-%d %H:%M")
 
 
-def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
+def items_table(items: Iterable[dict], *, title: str | None = None, width: int = 80) -> Table:
     """Items as rows; when they carry a `queue` rank (`list` for a member), a rule separates
     the member's queue (new items: theirs, their network's, unassigned) from the rest."""
     table = Table(
@@ -38,9 +38,11 @@ def items_table(items: Iterable[dict], *, title: str | None = None) -> Table:
     )
     table.add_column("id", justify="right", style="bold", no_wrap=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("title", min_width=24, ratio=1, overflow="fold")
-    table.add_column("sources", max_width=18, overflow="fold")
-    table.add_column("tags", max_width=18, overflow="fold")
+    table.add_column("title", min_width=20, ratio=1, overflow="fold")
+    # Narrow terminals keep the title readable: the side columns fold early.
+    side = 14 if width < 100 else 24
+    table.add_column("sources", max_width=side, overflow="fold")
+    table.add_column("tags", max_width=side, overflow="fold")
     table.add_column("status", min_width=9, no_wrap=True)
     rows = list(items)
     if rows and "queue" in rows[0]:
