@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,12 +23,18 @@ from typing import Any
 from sqlite_utils import Database
 
 from watchcli.config import Source
-from watchcli.dates import iso
+from watchcli.dates import iso, parse_iso
 from watchcli.errors import NotFoundError, UsageError
 from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
 
 BUSY_TIMEOUT_SECONDS = 30.0
+NEAR_CANDIDATES = 32  # items verified per entry at most: the cost stays flat however big
+
+# An item that took no entry of this source automatically since `watchcli split` said so.
+_NOT_GUARDED = (
+    "NOT EXISTS (SELECT 1 FROM split_guards g WHERE g.item_id = {item} AND g.source_id = ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,25 @@ class SourceState:
     body_hash: str | None
     gone: bool
     retry_after: str | None
+
+
+@dataclass(frozen=True)
+class SightingRef:
+    """A sighting an entry was matched to, and its item."""
+
+    item_id: int
+    sighting_id: int
+
+
+@dataclass(frozen=True)
+class NearCandidate:
+    """A stored sighting the near-duplicate index proposes for an entry."""
+
+    item_id: int
+    sighting_id: int
+    title: str
+    lede: str
+    published: str  # the item's date
 
 
 @dataclass(frozen=True)
@@ -227,18 +252,29 @@ class Store:
         )
         return SightingMatch(**row) if row else None
 
-    def find_item_by_url_key(self, url_key: str) -> int | None:
+    def find_item_by_url_key(self, url_key: str, *, source_id: str = "") -> SightingRef | None:
+        """The first sighting with this URL key, in an item not guarded against `source_id`."""
         row = self._one(
-            "SELECT item_id FROM sightings WHERE url_key = ? ORDER BY id LIMIT 1", [url_key]
+            f"""
+            SELECT item_id, id AS sighting_id FROM sightings
+            WHERE url_key = ? AND {_NOT_GUARDED.format(item="sightings.item_id")}
+            ORDER BY id LIMIT 1
+            """,
+            [url_key, source_id],
         )
-        return row["item_id"] if row else None
+        return SightingRef(**row) if row else None
 
-    def find_item_by_guid(self, guid: str, *, other_than_source: str) -> int | None:
+    def find_item_by_guid(self, guid: str, *, other_than_source: str) -> SightingRef | None:
         row = self._one(
-            "SELECT item_id FROM sightings WHERE guid = ? AND source_id != ? ORDER BY id LIMIT 1",
-            [guid, other_than_source],
+            f"""
+            SELECT item_id, id AS sighting_id FROM sightings
+            WHERE guid = ? AND source_id != ?
+              AND {_NOT_GUARDED.format(item="sightings.item_id")}
+            ORDER BY id LIMIT 1
+            """,
+            [guid, other_than_source, other_than_source],
         )
-        return row["item_id"] if row else None
+        return SightingRef(**row) if row else None
 
     def insert_item(self, entry: Entry, source: Source, *, lang: str | None, now: datetime) -> int:
         cursor = self.db.execute(
@@ -273,12 +309,15 @@ class Store:
         how: str,
         score: float | None,
         now: datetime,
+        lede: str = "",
+        matched_sighting: int | None = None,
     ) -> int:
         cursor = self.db.execute(
             """
             INSERT INTO sightings (item_id, source_id, guid, url, url_key, link, title,
-                                   content_hash, published, seen, how, score)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   content_hash, published, seen, how, score, lede,
+                                   matched_sighting)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 item_id,
@@ -293,6 +332,8 @@ class Store:
                 iso(now),
                 how,
                 score,
+                lede,
+                matched_sighting,
             ],
         )
         assert cursor.lastrowid is not None
@@ -372,6 +413,74 @@ class Store:
             ],
         )
 
+    # --- near-duplicates --------------------------------------------------------------------
+
+    def index_near(self, item_id: int, published: datetime, keys: Iterable[int]) -> None:
+        """File `keys` (neardup.band_keys of one sighting) under the item and its date."""
+        minute = _minutes(published)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO near_bands (key, published, item_id) VALUES (?, ?, ?)",
+            [(key, minute, item_id) for key in keys],
+        )
+
+    def find_near_candidates(
+        self,
+        keys: Sequence[int],
+        *,
+        start: datetime,
+        end: datetime,
+        source_id: str,
+        limit: int = NEAR_CANDIDATES,
+    ) -> list[NearCandidate]:
+        """Sightings of the items that share an index key with `keys` and whose date lies in
+        [start, end], most keys shared first; never an item already seen through `source_id`
+        (an entry never joins an item of its own source on similarity alone) nor one guarded
+        against it by a split."""
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        rows = self._all(
+            f"""
+            WITH hits AS (
+                SELECT item_id, count(*) AS shared FROM near_bands
+                WHERE key IN ({marks}) AND published BETWEEN ? AND ?
+                GROUP BY item_id
+            ),
+            best AS (
+                SELECT item_id, shared FROM hits
+                WHERE NOT EXISTS (SELECT 1 FROM sightings s
+                                  WHERE s.item_id = hits.item_id AND s.source_id = ?)
+                  AND {_NOT_GUARDED.format(item="hits.item_id")}
+                ORDER BY shared DESC, item_id DESC LIMIT ?
+            )
+            SELECT s.item_id, s.id AS sighting_id, s.title,
+                   CASE WHEN s.lede = '' AND s.how = 'new' THEN substr(i.summary, 1, 400)
+                        ELSE s.lede END AS lede,
+                   i.published
+            FROM best JOIN sightings s ON s.item_id = best.item_id
+            JOIN items i ON i.id = best.item_id
+            ORDER BY best.shared DESC, s.id
+            """,
+            [*keys, _minutes(start), _minutes(end), source_id, source_id, limit],
+        )
+        return [NearCandidate(**row) for row in rows]
+
+    def item_published(self, item_id: int) -> datetime:
+        row = self._one("SELECT published FROM items WHERE id = ?", [item_id])
+        if row is None:
+            raise NotFoundError(f"no item {item_id}")
+        return parse_iso(row["published"])
+
+    def reindex_near(self, item_id: int, keys_by_sighting: Iterable[Iterable[int]]) -> None:
+        """Replace the item's index rows (after a merge or a split changed its sightings)."""
+        self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [item_id])
+        row = self._one("SELECT published FROM items WHERE id = ?", [item_id])
+        if row is None:
+            return
+        published = parse_iso(row["published"])
+        for keys in keys_by_sighting:
+            self.index_near(item_id, published, keys)
+
     # --- reading items -------------------------------------------------------------------
 
     _ITEM_COLUMNS = """
@@ -430,6 +539,11 @@ class Store:
     def count_items(self) -> int:
         row = self._one("SELECT count(*) AS n FROM items")
         return row["n"] if row else 0
+
+
+def _minutes(when: datetime) -> int:
+    """Minutes since the epoch: the index's dates, 4 bytes each."""
+    return int(when.timestamp() // 60)
 
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
