@@ -481,6 +481,164 @@ class Store:
         for keys in keys_by_sighting:
             self.index_near(item_id, published, keys)
 
+    # --- corrections by hand (merge, split) ----------------------------------------------------
+
+    def merge_items(self, keep: int, others: Sequence[int], *, by: str, now: datetime) -> int:
+        """Move everything of `others` into `keep` and delete them: sightings (the one each
+        was created from becomes how = 'merge'), tags, notes, history, split guards. Returns
+        the number of sightings moved. Call inside `write()`; the caller re-indexes `keep`."""
+        moved = 0
+        at = iso(now)
+        for other in others:
+            cursor = self.db.execute(
+                """
+                UPDATE sightings SET item_id = ?, moved_from = ?,
+                    how = CASE WHEN how = 'new' THEN 'merge' ELSE how END
+                WHERE item_id = ?
+                """,
+                [keep, other, other],
+            )
+            moved += cursor.rowcount
+            # The analyst says these sources belong together: lift their guards on `keep`.
+            self.db.execute(
+                """
+                DELETE FROM split_guards WHERE item_id = ? AND source_id IN
+                    (SELECT source_id FROM sightings WHERE item_id = ? AND moved_from = ?)
+                """,
+                [keep, keep, other],
+            )
+            for statement in (
+                "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) "
+                "SELECT ?, tag, by, at FROM item_tags WHERE item_id = ?",
+                "UPDATE notes SET item_id = ? WHERE item_id = ?",
+                "UPDATE history SET item_id = ? WHERE item_id = ?",
+                "UPDATE split_guards SET item_id = ? WHERE item_id = ?",
+                "UPDATE merged_items SET into_id = ? WHERE into_id = ?",
+            ):
+                self.db.execute(statement, [keep, other])
+            self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [other])
+            self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [other])
+            self.db.execute(
+                "INSERT INTO merged_items (id, into_id, by, at) VALUES (?, ?, ?, ?)",
+                [other, keep, by, at],
+            )
+            self.db.execute("DELETE FROM items WHERE id = ?", [other])
+        return moved
+
+    def split_sighting(
+        self, item_id: int, sighting_id: int, *, scope: str | None, by: str, now: datetime
+    ) -> int:
+        """Make sighting `sighting_id` of `item_id` an item of its own, and guard `item_id`
+        against its source for good. Returns the new item's id. Call inside `write()`; the
+        caller re-indexes both items."""
+        sighting = self._one("SELECT * FROM sightings WHERE id = ?", [sighting_id])
+        item = self._one("SELECT * FROM items WHERE id = ?", [item_id])
+        assert sighting is not None and item is not None
+        first = self._one("SELECT min(id) AS id FROM sightings WHERE item_id = ?", [item_id])
+        was_first = first is not None and first["id"] == sighting_id
+        cursor = self.db.execute(
+            """
+            INSERT INTO items (url, title, summary, author, published, first_seen, updated,
+                               lang, scope)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                sighting["url"],
+                sighting["title"],
+                item["summary"] if was_first else sighting["lede"],
+                item["author"] if was_first else "",
+                sighting["published"] or sighting["seen"],
+                sighting["seen"],
+                iso(now),
+                item["lang"],
+                scope if scope is not None else item["scope"],
+            ],
+        )
+        new_id = cursor.lastrowid
+        assert new_id is not None
+        self.db.execute(
+            """
+            UPDATE sightings SET item_id = ?, moved_from = ?, how = 'split', score = NULL,
+                matched_sighting = NULL
+            WHERE id = ?
+            """,
+            [new_id, item_id, sighting_id],
+        )
+        if was_first:
+            # The item was this sighting's text: it now takes its first remaining one's.
+            self.db.execute(
+                """
+                UPDATE items SET (title, url, summary, published) = (
+                    SELECT title, url, lede, coalesce(published, seen) FROM sightings
+                    WHERE item_id = items.id ORDER BY id LIMIT 1),
+                    updated = ?
+                WHERE id = ?
+                """,
+                [iso(now), item_id],
+            )
+        self.db.execute(
+            """
+            INSERT INTO split_guards (item_id, source_id, guid, url_key, new_item_id, by, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                item_id,
+                sighting["source_id"],
+                sighting["guid"],
+                sighting["url_key"],
+                new_id,
+                by,
+                iso(now),
+            ],
+        )
+        return new_id
+
+    def find_sighting_of(self, sighting_id: int) -> dict | None:
+        """One sighting's item, source and text, or None."""
+        return self._one(
+            "SELECT id, item_id, source_id, guid, title, lede FROM sightings WHERE id = ?",
+            [sighting_id],
+        )
+
+    def sighting_texts(self, item_id: int) -> list[tuple[str, str]]:
+        """(title, opening of the summary) of every sighting of an item, for the index."""
+        rows = self._all(
+            """
+            SELECT s.title, CASE WHEN s.lede = '' AND s.how = 'new'
+                                 THEN substr(i.summary, 1, 400) ELSE s.lede END AS lede
+            FROM sightings s JOIN items i ON i.id = s.item_id
+            WHERE s.item_id = ? ORDER BY s.id
+            """,
+            [item_id],
+        )
+        return [(row["title"], row["lede"]) for row in rows]
+
+    def count_sightings(self, item_id: int) -> int:
+        row = self._one("SELECT count(*) AS n FROM sightings WHERE item_id = ?", [item_id])
+        return row["n"] if row else 0
+
+    def add_history(
+        self, item_id: int, *, by: str, action: str, detail: str, now: datetime
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO history (item_id, by, at, action, detail) VALUES (?, ?, ?, ?, ?)",
+            [item_id, by, iso(now), action, detail],
+        )
+
+    def ensure_item(self, item_id: int) -> None:
+        """NotFoundError (saying where a merged item went) unless the item exists."""
+        if self._one("SELECT 1 AS x FROM items WHERE id = ?", [item_id]) is None:
+            raise self._not_found(item_id)
+
+    def _not_found(self, item_id: int) -> NotFoundError:
+        merged = self._one("SELECT into_id, by FROM merged_items WHERE id = ?", [item_id])
+        if merged:
+            return NotFoundError(
+                f"item {item_id} was merged into #{merged['into_id']} by {merged['by']}; "
+                f"`watchcli show {merged['into_id']}` shows it"
+            )
+        return NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+
     # --- reading items -------------------------------------------------------------------
 
     _ITEM_COLUMNS = """
@@ -518,15 +676,22 @@ class Store:
             [item_id],
         )
         if row is None:
-            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+            raise self._not_found(item_id)
         item = self._decode_item(row)
-        item["sightings"] = self._all(
-            """
-            SELECT id, source_id AS source, url, guid, seen, title, how, score
-            FROM sightings WHERE item_id = ? ORDER BY id
-            """,
-            [item_id],
-        )
+        item["sightings"] = [
+            _explained(sighting)
+            for sighting in self._all(
+                """
+                SELECT s.id, s.source_id AS source, s.url, s.guid, s.seen, s.title, s.how,
+                       s.score, s.moved_from, m.id AS matched_sighting,
+                       m.item_id AS matched_item, m.source_id AS matched_source,
+                       m.title AS matched_title
+                FROM sightings s LEFT JOIN sightings m ON m.id = s.matched_sighting
+                WHERE s.item_id = ? ORDER BY s.id
+                """,
+                [item_id],
+            )
+        ]
         item["notes"] = self._all(
             "SELECT by, at, text FROM notes WHERE item_id = ? ORDER BY id", [item_id]
         )
@@ -539,6 +704,21 @@ class Store:
     def count_items(self) -> int:
         row = self._one("SELECT count(*) AS n FROM items")
         return row["n"] if row else 0
+
+
+def _explained(row: dict) -> dict:
+    """A sighting as `show` gives it: how it joined the item and, for a match, against which
+    sighting (its id, item, source and title) and with what score."""
+    sighting, item, source, title = (
+        row.pop(key)
+        for key in ("matched_sighting", "matched_item", "matched_source", "matched_title")
+    )
+    row["matched"] = (
+        None
+        if sighting is None
+        else {"sighting": sighting, "item": item, "source": source, "title": title}
+    )
+    return row
 
 
 def _minutes(when: datetime) -> int:
