@@ -180,9 +180,7 @@ def run_fixtures(*, threshold: float = 0.0) -> Score:
         # Entries arrive one by one in date order: each source's feed as the hours go by.
         ingest(store, config, ((r["source"], [fixture_entry(r)]) for r in rows), utcnow())
         item_of = item_map(store)
-    entries = [
-        Labelled((r["source"], fixture_entry(r).guid), r["story"], r["lang"]) for r in rows
-    ]
+    entries = [Labelled((r["source"], fixture_entry(r).guid), r["story"], r["lang"]) for r in rows]
     titles = {(r["source"], fixture_entry(r).guid): r["title"] for r in rows}
     return judge("fixtures", entries, item_of, titles=titles)
 
@@ -226,7 +224,9 @@ def run_corpus(folder: Path, *, threshold: float = 0.0) -> Score:
             key = (source, entry.guid)
             if key in {e.key for e in entries[-len(batch) :]}:
                 continue  # a GUID twice in one feed is one entry
-            entries.append(Labelled(key, story_of.get(key, f"{source}|{entry.guid}"), "fr", entry.url))
+            entries.append(
+                Labelled(key, story_of.get(key, f"{source}|{entry.guid}"), "fr", entry.url)
+            )
             titles[key] = f"[{source}] {entry.title}"
     related = [frozenset(group) for group in labels.get("related", [])]
     return judge("corpus", _same_article(entries), item_of, related=related, titles=titles)

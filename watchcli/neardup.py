@@ -51,15 +51,15 @@ __all__ = [
 ]
 
 NEAR_KEY_VERSION = "n1"
-ROWS = 2  # min-hash values per band: a candidate must share two sampled tokens
-BANDS = 20
-SHINGLE_LEDE_TOKENS = 20  # the lede's first tokens join the title's in the signature
+ROWS = 1  # min-hash values per band: one shared sampled token makes a candidate
+BANDS = 12
+SHINGLE_LEDE_TOKENS = 10  # the lede's first tokens join the title's in the signature
 NUM_PERM = ROWS * BANDS
 SEED = 20261128
-DEFAULT_THRESHOLD = 0.55
+DEFAULT_THRESHOLD = 0.50
 LEDE_CHARS = 320  # the opening of the summary that takes part in matching
 LEDE_TOKENS = 40
-MIN_TITLE_TOKENS = 3  # fewer informative words than this: the title cannot decide alone
+MIN_TITLE_TOKENS = 5  # fewer informative words than this: the title cannot decide alone
 FUZZY_NAME = 85  # rapidfuzz ratio above which two spellings are one name
 
 # --- normalisation --------------------------------------------------------------------------
