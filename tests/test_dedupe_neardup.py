@@ -159,7 +159,8 @@ def test_a_later_development_is_a_different_story(a: str, b: str) -> None:
         ),
         (
             "Le suspect de l'attaque devant la préfecture de police de Paris a été mis en examen",
-            "Paris : le suspect de l’attaque devant la préfecture de police mis en examen - Le Figaro",
+            "Paris : le suspect de l’attaque devant la préfecture de police mis en examen"
+            " - Le Figaro",
         ),
         (
             "UE : 60 millions d'euros d'aide humanitaire pour le Liban",
