@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from datasketch import MinHash
@@ -371,7 +371,7 @@ def lede(summary: str) -> str:
     return cut[:space] if space > LEDE_CHARS // 2 else cut
 
 
-@cache
+@lru_cache(maxsize=4096)  # a fetch meets the same candidates again and again
 def _cached_match_text(title: str, summary_opening: str) -> MatchText:
     clean = strip_outlet(title)
     title_tokens = _tokens(clean)
