@@ -29,7 +29,7 @@ from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
 
 BUSY_TIMEOUT_SECONDS = 30.0
-NEAR_CANDIDATES = 32  # items verified per entry at most: the cost stays flat however big
+NEAR_CANDIDATES = 16  # items verified per entry at most: the cost stays flat however big
 
 # An item that took no entry of this source automatically since `watchcli split` said so.
 _NOT_GUARDED = (
@@ -431,11 +431,12 @@ class Store:
         end: datetime,
         source_id: str,
         limit: int = NEAR_CANDIDATES,
+        min_shared: int = 2,
     ) -> list[NearCandidate]:
-        """Sightings of the items that share an index key with `keys` and whose date lies in
-        [start, end], most keys shared first; never an item already seen through `source_id`
-        (an entry never joins an item of its own source on similarity alone) nor one guarded
-        against it by a split."""
+        """Sightings of the items dated in [start, end] that share at least `min_shared` index
+        keys with `keys`, most keys shared first; never an item already seen through
+        `source_id` (an entry never joins an item of its own source on similarity alone) nor
+        one guarded against it by a split."""
         if not keys:
             return []
         marks = ", ".join("?" * len(keys))
@@ -444,7 +445,7 @@ class Store:
             WITH hits AS (
                 SELECT item_id, count(*) AS shared FROM near_bands
                 WHERE key IN ({marks}) AND published BETWEEN ? AND ?
-                GROUP BY item_id
+                GROUP BY item_id HAVING count(*) >= ?
             ),
             best AS (
                 SELECT item_id, shared FROM hits
@@ -461,7 +462,7 @@ class Store:
             JOIN items i ON i.id = best.item_id
             ORDER BY best.shared DESC, s.id
             """,
-            [*keys, _minutes(start), _minutes(end), source_id, source_id, limit],
+            [*keys, _minutes(start), _minutes(end), min_shared, source_id, source_id, limit],
         )
         return [NearCandidate(**row) for row in rows]
 
