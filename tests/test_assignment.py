@@ -190,7 +190,7 @@ def test_reopen_is_recorded_as_reopened(store: Store) -> None:
     assert [h["action"] for h in store.get_item(item)["history"]] == ["selected", "reopened"]
 
 
-def test_m003_assigns_items_fetched_before_it(tmp_path: Path) -> None:
+def test_m002_assigns_items_fetched_before_it(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = Database(path)
     migrations.apply(db, stop_before="m002_teamwork")
@@ -211,7 +211,7 @@ def test_m003_assigns_items_fetched_before_it(tmp_path: Path) -> None:
     db.close()
 
     with Store.open(path) as store:
-        assert store.schema_version()[-1] == "m002_teamwork"
+        assert "m002_teamwork" in store.schema_version()
         assert [holder(store, i) for i in (1, 2, 3)] == [
             (None, "cerapcoop"),
             (None, None),

@@ -26,6 +26,7 @@ from watchcli import __version__
 from watchcli.config import Config, load_config
 from watchcli.dates import parse_since, utcnow, week_bounds
 from watchcli.errors import EXIT_FAILED, FetchLockedError, UsageError, WatchError
+from watchcli.merging import merge_items, split_sighting
 from watchcli.models import ItemFilter, Outcome, Status
 from watchcli.store import Store
 from watchcli.text import clean_text
@@ -504,6 +505,42 @@ def stats(
         print_json(report)
     else:
         out.print(stats_view(report))
+
+
+# --- fixing the deduplication by hand --------------------------------------------------------
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    item_ids: Annotated[list[int], typer.Argument(metavar="ID ID...", show_default=False)],
+) -> None:
+    """Merge items into the first ID: every sighting of the others moves to it."""
+    settings = _settings(ctx)
+    with settings.open_store() as store:
+        result = merge_items(store, item_ids, by=settings.user, now=utcnow())
+    merged = ", ".join(f"#{i}" for i in result.merged)
+    out.print(
+        f"merged {merged} into #{result.keep} ({result.sightings} sightings moved)",
+        markup=False,
+    )
+
+
+@app.command()
+def split(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(metavar="ID")],
+    sighting: Annotated[
+        int, typer.Option("--sighting", help="The sighting (# in `show`) to make its own item.")
+    ],
+) -> None:
+    """Make one sighting of an item an item of its own; it never merges back."""
+    settings = _settings(ctx)
+    with settings.open_store() as store:
+        new_id = split_sighting(
+            store, settings.optional_config(), item_id, sighting, by=settings.user, now=utcnow()
+        )
+    out.print(f"sighting #{sighting} of #{item_id} is now item #{new_id}", markup=False)
 
 
 # --- sources ---------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from watchcli import dedupe
+from watchcli import dedupe, neardup
 from watchcli.config import Config, Source
 from watchcli.dates import parse_iso, utcnow
 from watchcli.errors import UsageError
@@ -60,7 +60,9 @@ class Ingester:
 
     Matching order, cheapest and surest first: the same source and GUID (the same sighting,
     updated if the entry changed); the same canonical URL from any source; the same global
-    GUID from another source; then the near-duplicate stage; else a new item.
+    GUID from another source; then the near-duplicate stage (neardup.py: candidates from the
+    index within the window, verified, never an item already seen through the same source);
+    else a new item.
 
     Before matching, the source's `include`/`exclude` filters may drop the entry (counted as
     `filtered`, never stored). After it, the entry's tags (rules and source) are added to its
@@ -108,13 +110,14 @@ class Ingester:
                 record = known.item_id not in self.created
                 self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
             return
-        item_id, how, score = self.match(source, entry, key)
-        if item_id is None:
+        near_text = neardup.match_text(entry.title, entry.summary)
+        found = self.match(source, entry, key, near_text)
+        if found.item_id is None:
             item_id = self.store.insert_item(entry, source, lang=lang, now=now)
-            how = "new"
             counts.new_items += 1
             counts.item_ids.append(item_id)
         else:
+            item_id = found.item_id
             counts.new_sightings += 1
         self.store.insert_sighting(
             item_id,
@@ -122,11 +125,18 @@ class Ingester:
             entry,
             url_key=key,
             content_hash=content,
-            how=how,
-            score=score,
+            how=found.how,
+            score=found.score,
             now=now,
+            lede=neardup.lede(entry.summary),
+            matched_sighting=found.sighting_id,
         )
-        if how == "new":
+        # Every sighting's text is indexed, so a third source can match the second's wording.
+        published = found.item_published or (
+            entry.published if found.item_id is None else self.store.item_published(item_id)
+        )
+        self.store.index_near(item_id, published, neardup.band_keys(near_text))
+        if found.how == "new":
             self.created.add(item_id)
         record = item_id not in self.created
         tags = self.rules.tags_for(text, source)
@@ -134,19 +144,56 @@ class Ingester:
         self.store.apply_automatic_assignment(item_id, now=now, record=record)
 
     def match(
-        self, source: Source, entry: Entry, key: str | None
-    ) -> tuple[int | None, str, float | None]:
-        """The existing item this entry is a sighting of: (item id, how matched, score)."""
+        self, source: Source, entry: Entry, key: str | None, text: neardup.MatchText
+    ) -> Match:
+        """The existing item this entry is a sighting of, how it matched and the score."""
         if key:
-            item_id = self.store.find_item_by_url_key(key)
-            if item_id is not None:
-                return item_id, "url", None
+            ref = self.store.find_item_by_url_key(key, source_id=source.id)
+            if ref is not None:
+                return Match(ref.item_id, "url", None, ref.sighting_id)
         if dedupe.is_global_guid(entry.guid):
-            item_id = self.store.find_item_by_guid(entry.guid, other_than_source=source.id)
-            if item_id is not None:
-                return item_id, "guid", None
-        # The near-duplicate stage plugs in here.
-        return None, "new", None
+            ref = self.store.find_item_by_guid(entry.guid, other_than_source=source.id)
+            if ref is not None:
+                return Match(ref.item_id, "guid", None, ref.sighting_id)
+        if source.dedupe:
+            return self.match_near(source, entry, text)
+        return Match(None, "new", None)
+
+    def match_near(self, source: Source, entry: Entry, text: neardup.MatchText) -> Match:
+        """The best near-duplicate among the recent items the index proposes, if good enough."""
+        settings = self.config.dedupe
+        window = timedelta(days=settings.window_days)
+        threshold = settings.threshold or neardup.DEFAULT_THRESHOLD
+        candidates = self.store.find_near_candidates(
+            neardup.band_keys(text),
+            start=entry.published - window,
+            end=entry.published + window,
+            source_id=source.id,
+        )
+        best = Match(None, "new", None)
+        for candidate in candidates:
+            verdict = neardup.verify(text, neardup.match_text(candidate.title, candidate.lede))
+            good = verdict.reason is None and verdict.score >= threshold
+            if good and (best.score is None or verdict.score > best.score):
+                best = Match(
+                    candidate.item_id,
+                    "near",
+                    round(verdict.score, 3),
+                    candidate.sighting_id,
+                    parse_iso(candidate.published),
+                )
+        return best
+
+
+@dataclass(frozen=True)
+class Match:
+    """What `Ingester.match` found: the item (None for a new one), how, and against what."""
+
+    item_id: int | None
+    how: str  # new, url, guid or near
+    score: float | None
+    sighting_id: int | None = None  # the sighting whose key or text matched
+    item_published: datetime | None = None
 
 
 ProgressCallback = Callable[[SourceReport], None]

@@ -165,3 +165,53 @@ def m002_teamwork(db: Database) -> None:
         WHERE assignee IS NULL AND network IS NULL AND status = 'new';
         """,
     )
+
+
+@migrations()
+def m003_near_duplicates(db: Database) -> None:
+    """The near-duplicate index, what each sighting matched, and the hand corrections."""
+    _run_script(
+        db,
+        """
+        -- The near-duplicate index: MinHash band keys of every sighting's text (neardup.py),
+        -- filed under the item and the item's date, so a lookup is a B-tree range on
+        -- (key, published) bounded by the window, never a scan of items.
+        CREATE TABLE near_bands (
+            key INTEGER NOT NULL,
+            published INTEGER NOT NULL,  -- the item's date, minutes since the epoch (UTC)
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            PRIMARY KEY (key, published, item_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX near_bands_item ON near_bands (item_id);
+
+        -- The opening of the entry's summary, for matching later entries against every
+        -- sighting of an item; the sighting a near (or exact) match was made against; the
+        -- item a sighting was moved from by hand (merge, split).
+        ALTER TABLE sightings ADD COLUMN lede TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sightings ADD COLUMN matched_sighting INTEGER;
+        ALTER TABLE sightings ADD COLUMN moved_from INTEGER;
+
+        -- `watchcli split`: entries of this source (this GUID, or this URL) never go back
+        -- into this item, whatever later fetches bring.
+        CREATE TABLE split_guards (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            source_id TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            url_key TEXT,
+            new_item_id INTEGER NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX split_guards_item ON split_guards (item_id, source_id);
+
+        -- `watchcli merge`: the items that were emptied into another, so their ids still
+        -- explain themselves.
+        CREATE TABLE merged_items (
+            id INTEGER PRIMARY KEY,
+            into_id INTEGER NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """,
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,12 +23,18 @@ from typing import Any
 from sqlite_utils import Database
 
 from watchcli.config import Source
-from watchcli.dates import iso
+from watchcli.dates import iso, parse_iso
 from watchcli.errors import HeldError, NotFoundError, UsageError
 from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
 
 BUSY_TIMEOUT_SECONDS = 30.0
+NEAR_CANDIDATES = 16  # items verified per entry at most: the cost stays flat however big
+
+# An item that took no entry of this source automatically since `watchcli split` said so.
+_NOT_GUARDED = (
+    "NOT EXISTS (SELECT 1 FROM split_guards g WHERE g.item_id = {item} AND g.source_id = ?)"
+)
 
 # Who fetch is, in `history`, `item_tags.by` and `items.assigned_by`.
 AUTOMATIC = "watchcli"
@@ -56,6 +62,25 @@ class SourceState:
     body_hash: str | None
     gone: bool
     retry_after: str | None
+
+
+@dataclass(frozen=True)
+class SightingRef:
+    """A sighting an entry was matched to, and its item."""
+
+    item_id: int
+    sighting_id: int
+
+
+@dataclass(frozen=True)
+class NearCandidate:
+    """A stored sighting the near-duplicate index proposes for an entry."""
+
+    item_id: int
+    sighting_id: int
+    title: str
+    lede: str
+    published: str  # the item's date
 
 
 @dataclass(frozen=True)
@@ -241,18 +266,29 @@ class Store:
         )
         return SightingMatch(**row) if row else None
 
-    def find_item_by_url_key(self, url_key: str) -> int | None:
+    def find_item_by_url_key(self, url_key: str, *, source_id: str = "") -> SightingRef | None:
+        """The first sighting with this URL key, in an item not guarded against `source_id`."""
         row = self._one(
-            "SELECT item_id FROM sightings WHERE url_key = ? ORDER BY id LIMIT 1", [url_key]
+            f"""
+            SELECT item_id, id AS sighting_id FROM sightings
+            WHERE url_key = ? AND {_NOT_GUARDED.format(item="sightings.item_id")}
+            ORDER BY id LIMIT 1
+            """,
+            [url_key, source_id],
         )
-        return row["item_id"] if row else None
+        return SightingRef(**row) if row else None
 
-    def find_item_by_guid(self, guid: str, *, other_than_source: str) -> int | None:
+    def find_item_by_guid(self, guid: str, *, other_than_source: str) -> SightingRef | None:
         row = self._one(
-            "SELECT item_id FROM sightings WHERE guid = ? AND source_id != ? ORDER BY id LIMIT 1",
-            [guid, other_than_source],
+            f"""
+            SELECT item_id, id AS sighting_id FROM sightings
+            WHERE guid = ? AND source_id != ?
+              AND {_NOT_GUARDED.format(item="sightings.item_id")}
+            ORDER BY id LIMIT 1
+            """,
+            [guid, other_than_source, other_than_source],
         )
-        return row["item_id"] if row else None
+        return SightingRef(**row) if row else None
 
     def insert_item(self, entry: Entry, source: Source, *, lang: str | None, now: datetime) -> int:
         cursor = self.db.execute(
@@ -287,12 +323,15 @@ class Store:
         how: str,
         score: float | None,
         now: datetime,
+        lede: str = "",
+        matched_sighting: int | None = None,
     ) -> int:
         cursor = self.db.execute(
             """
             INSERT INTO sightings (item_id, source_id, guid, url, url_key, link, title,
-                                   content_hash, published, seen, how, score)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   content_hash, published, seen, how, score, lede,
+                                   matched_sighting)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 item_id,
@@ -307,6 +346,8 @@ class Store:
                 iso(now),
                 how,
                 score,
+                lede,
+                matched_sighting,
             ],
         )
         assert cursor.lastrowid is not None
@@ -386,6 +427,233 @@ class Store:
             ],
         )
 
+    # --- near-duplicates --------------------------------------------------------------------
+
+    def index_near(self, item_id: int, published: datetime, keys: Iterable[int]) -> None:
+        """File `keys` (neardup.band_keys of one sighting) under the item and its date."""
+        minute = _minutes(published)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO near_bands (key, published, item_id) VALUES (?, ?, ?)",
+            [(key, minute, item_id) for key in keys],
+        )
+
+    def find_near_candidates(
+        self,
+        keys: Sequence[int],
+        *,
+        start: datetime,
+        end: datetime,
+        source_id: str,
+        limit: int = NEAR_CANDIDATES,
+        min_shared: int = 2,
+    ) -> list[NearCandidate]:
+        """Sightings of the items dated in [start, end] that share at least `min_shared` index
+        keys with `keys`, most keys shared first; never an item already seen through
+        `source_id` (an entry never joins an item of its own source on similarity alone) nor
+        one guarded against it by a split."""
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        rows = self._all(
+            f"""
+            WITH hits AS (
+                SELECT item_id, count(*) AS shared FROM near_bands
+                WHERE key IN ({marks}) AND published BETWEEN ? AND ?
+                GROUP BY item_id HAVING count(*) >= ?
+            ),
+            best AS (
+                SELECT item_id, shared FROM hits
+                WHERE NOT EXISTS (SELECT 1 FROM sightings s
+                                  WHERE s.item_id = hits.item_id AND s.source_id = ?)
+                  AND {_NOT_GUARDED.format(item="hits.item_id")}
+                ORDER BY shared DESC, item_id DESC LIMIT ?
+            )
+            SELECT s.item_id, s.id AS sighting_id, s.title,
+                   CASE WHEN s.lede = '' AND s.how = 'new' THEN substr(i.summary, 1, 400)
+                        ELSE s.lede END AS lede,
+                   i.published
+            FROM best JOIN sightings s ON s.item_id = best.item_id
+            JOIN items i ON i.id = best.item_id
+            ORDER BY best.shared DESC, s.id
+            """,
+            [*keys, _minutes(start), _minutes(end), min_shared, source_id, source_id, limit],
+        )
+        return [NearCandidate(**row) for row in rows]
+
+    def item_published(self, item_id: int) -> datetime:
+        row = self._one("SELECT published FROM items WHERE id = ?", [item_id])
+        if row is None:
+            raise NotFoundError(f"no item {item_id}")
+        return parse_iso(row["published"])
+
+    def reindex_near(self, item_id: int, keys_by_sighting: Iterable[Iterable[int]]) -> None:
+        """Replace the item's index rows (after a merge or a split changed its sightings)."""
+        self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [item_id])
+        row = self._one("SELECT published FROM items WHERE id = ?", [item_id])
+        if row is None:
+            return
+        published = parse_iso(row["published"])
+        for keys in keys_by_sighting:
+            self.index_near(item_id, published, keys)
+
+    # --- corrections by hand (merge, split) ----------------------------------------------------
+
+    def merge_items(self, keep: int, others: Sequence[int], *, by: str, now: datetime) -> int:
+        """Move everything of `others` into `keep` and delete them: sightings (the one each
+        was created from becomes how = 'merge'), tags, notes, history, split guards. Returns
+        the number of sightings moved. Call inside `write()`; the caller re-indexes `keep`."""
+        moved = 0
+        at = iso(now)
+        for other in others:
+            cursor = self.db.execute(
+                """
+                UPDATE sightings SET item_id = ?, moved_from = ?,
+                    how = CASE WHEN how = 'new' THEN 'merge' ELSE how END
+                WHERE item_id = ?
+                """,
+                [keep, other, other],
+            )
+            moved += cursor.rowcount
+            # The analyst says these sources belong together: lift their guards on `keep`.
+            self.db.execute(
+                """
+                DELETE FROM split_guards WHERE item_id = ? AND source_id IN
+                    (SELECT source_id FROM sightings WHERE item_id = ? AND moved_from = ?)
+                """,
+                [keep, keep, other],
+            )
+            for statement in (
+                "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) "
+                "SELECT ?, tag, by, at FROM item_tags WHERE item_id = ?",
+                "UPDATE notes SET item_id = ? WHERE item_id = ?",
+                "UPDATE history SET item_id = ? WHERE item_id = ?",
+                "UPDATE split_guards SET item_id = ? WHERE item_id = ?",
+                "UPDATE merged_items SET into_id = ? WHERE into_id = ?",
+            ):
+                self.db.execute(statement, [keep, other])
+            self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [other])
+            self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [other])
+            self.db.execute(
+                "INSERT INTO merged_items (id, into_id, by, at) VALUES (?, ?, ?, ?)",
+                [other, keep, by, at],
+            )
+            self.db.execute("DELETE FROM items WHERE id = ?", [other])
+        return moved
+
+    def split_sighting(
+        self, item_id: int, sighting_id: int, *, scope: str | None, by: str, now: datetime
+    ) -> int:
+        """Make sighting `sighting_id` of `item_id` an item of its own, and guard `item_id`
+        against its source for good. Returns the new item's id. Call inside `write()`; the
+        caller re-indexes both items."""
+        sighting = self._one("SELECT * FROM sightings WHERE id = ?", [sighting_id])
+        item = self._one("SELECT * FROM items WHERE id = ?", [item_id])
+        assert sighting is not None and item is not None
+        first = self._one("SELECT min(id) AS id FROM sightings WHERE item_id = ?", [item_id])
+        was_first = first is not None and first["id"] == sighting_id
+        cursor = self.db.execute(
+            """
+            INSERT INTO items (url, title, summary, author, published, first_seen, updated,
+                               lang, scope)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                sighting["url"],
+                sighting["title"],
+                item["summary"] if was_first else sighting["lede"],
+                item["author"] if was_first else "",
+                sighting["published"] or sighting["seen"],
+                sighting["seen"],
+                iso(now),
+                item["lang"],
+                scope if scope is not None else item["scope"],
+            ],
+        )
+        new_id = cursor.lastrowid
+        assert new_id is not None
+        self.db.execute(
+            """
+            UPDATE sightings SET item_id = ?, moved_from = ?, how = 'split', score = NULL,
+                matched_sighting = NULL
+            WHERE id = ?
+            """,
+            [new_id, item_id, sighting_id],
+        )
+        if was_first:
+            # The item was this sighting's text: it now takes its first remaining one's.
+            self.db.execute(
+                """
+                UPDATE items SET (title, url, summary, published) = (
+                    SELECT title, url, lede, coalesce(published, seen) FROM sightings
+                    WHERE item_id = items.id ORDER BY id LIMIT 1),
+                    updated = ?
+                WHERE id = ?
+                """,
+                [iso(now), item_id],
+            )
+        self.db.execute(
+            """
+            INSERT INTO split_guards (item_id, source_id, guid, url_key, new_item_id, by, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                item_id,
+                sighting["source_id"],
+                sighting["guid"],
+                sighting["url_key"],
+                new_id,
+                by,
+                iso(now),
+            ],
+        )
+        return new_id
+
+    def find_sighting_of(self, sighting_id: int) -> dict | None:
+        """One sighting's item, source and text, or None."""
+        return self._one(
+            "SELECT id, item_id, source_id, guid, title, lede FROM sightings WHERE id = ?",
+            [sighting_id],
+        )
+
+    def sighting_texts(self, item_id: int) -> list[tuple[str, str]]:
+        """(title, opening of the summary) of every sighting of an item, for the index."""
+        rows = self._all(
+            """
+            SELECT s.title, CASE WHEN s.lede = '' AND s.how = 'new'
+                                 THEN substr(i.summary, 1, 400) ELSE s.lede END AS lede
+            FROM sightings s JOIN items i ON i.id = s.item_id
+            WHERE s.item_id = ? ORDER BY s.id
+            """,
+            [item_id],
+        )
+        return [(row["title"], row["lede"]) for row in rows]
+
+    def count_sightings(self, item_id: int) -> int:
+        row = self._one("SELECT count(*) AS n FROM sightings WHERE item_id = ?", [item_id])
+        return row["n"] if row else 0
+
+    def add_history(
+        self, item_id: int, *, by: str, action: str, detail: str, now: datetime
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO history (item_id, by, at, action, detail) VALUES (?, ?, ?, ?, ?)",
+            [item_id, by, iso(now), action, detail],
+        )
+
+    def ensure_item(self, item_id: int) -> None:
+        """NotFoundError (saying where a merged item went) unless the item exists."""
+        if self._one("SELECT 1 AS x FROM items WHERE id = ?", [item_id]) is None:
+            raise self._not_found(item_id)
+
+    def _not_found(self, item_id: int) -> NotFoundError:
+        merged = self._one("SELECT into_id, by FROM merged_items WHERE id = ?", [item_id])
+        if merged:
+            return NotFoundError(
+                f"item {item_id} was merged into #{merged['into_id']} by {merged['by']}; "
+                f"`watchcli show {merged['into_id']}` shows it"
+            )
+        return NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+
     # --- reading items -------------------------------------------------------------------
 
     _ITEM_COLUMNS = """
@@ -439,15 +707,22 @@ class Store:
             [item_id],
         )
         if row is None:
-            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+            raise self._not_found(item_id)
         item = self._decode_item(row)
-        item["sightings"] = self._all(
-            """
-            SELECT id, source_id AS source, url, guid, seen, title, how, score
-            FROM sightings WHERE item_id = ? ORDER BY id
-            """,
-            [item_id],
-        )
+        item["sightings"] = [
+            _explained(sighting)
+            for sighting in self._all(
+                """
+                SELECT s.id, s.source_id AS source, s.url, s.guid, s.seen, s.title, s.how,
+                       s.score, s.moved_from, m.id AS matched_sighting,
+                       m.item_id AS matched_item, m.source_id AS matched_source,
+                       m.title AS matched_title
+                FROM sightings s LEFT JOIN sightings m ON m.id = s.matched_sighting
+                WHERE s.item_id = ? ORDER BY s.id
+                """,
+                [item_id],
+            )
+        ]
         item["notes"] = self._all(
             "SELECT by, at, text FROM notes WHERE item_id = ? ORDER BY id", [item_id]
         )
@@ -795,6 +1070,26 @@ class Store:
             for key in ("sources", "tags", "notes"):
                 row[key] = json.loads(row[key])
         return rows
+
+
+def _explained(row: dict) -> dict:
+    """A sighting as `show` gives it: how it joined the item and, for a match, against which
+    sighting (its id, item, source and title) and with what score."""
+    sighting, item, source, title = (
+        row.pop(key)
+        for key in ("matched_sighting", "matched_item", "matched_source", "matched_title")
+    )
+    row["matched"] = (
+        None
+        if sighting is None
+        else {"sighting": sighting, "item": item, "source": source, "title": title}
+    )
+    return row
+
+
+def _minutes(when: datetime) -> int:
+    """Minutes since the epoch: the index's dates, 4 bytes each."""
+    return int(when.timestamp() // 60)
 
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:

@@ -116,7 +116,13 @@ def item_detail(item: dict) -> Group:
         label = safe(sighting["title"])
         label.append("\n")
         label.append_text(safe(sighting["url"] or sighting["guid"]))
-        label.stylize("dim", len(sighting["title"]) + 1)
+        label.stylize(
+            "dim", len(label.plain) - len(clean_text(sighting["url"] or sighting["guid"]))
+        )
+        why = how_matched(sighting)
+        if why:
+            label.append("\n")
+            label.append_text(why)
         score = sighting.get("score")
         sightings.add_row(
             str(sighting["id"]),
@@ -147,6 +153,24 @@ def item_detail(item: dict) -> Group:
                 line.append_text(safe(change["detail"]))
             parts.append(line)
     return Group(*parts)
+
+
+def how_matched(sighting: dict) -> Text | None:
+    """Why a sighting is on its item: the sighting it matched, or the hand that moved it."""
+    matched = sighting.get("matched")
+    line = Text(style="italic")
+    if sighting["how"] in ("near", "url", "guid") and matched:
+        line.append(f"{sighting['how']} match of #{matched['sighting']} ({matched['source']}")
+        if sighting["how"] == "near" and sighting.get("score") is not None:
+            line.append(f", score {sighting['score']:.2f}")
+        line.append("): ")
+        line.append_text(safe(matched["title"]))
+    elif sighting.get("moved_from") is not None:
+        verb = "split off" if sighting["how"] == "split" else "merged by hand from"
+        line.append(f"{verb} #{sighting['moved_from']} (see history)")
+    else:
+        return None
+    return line
 
 
 def safe_multiline(text: str) -> Text:

@@ -1,0 +1,518 @@
+"""Near-duplicate matching: the same story told by another source. Pure: values in, values out.
+
+    title + summary ──`match_text`──▶ MatchText (folded tokens, numbers, stages, generic?)
+                    ──`band_keys`───▶ MinHash bands (datasketch), the keys of the store's index
+    a candidate the index found ──`verify`──▶ Verdict (score, and why not when it is no match)
+
+Invariants:
+
+- Normalisation for matching folds accents and case, drops punctuation, outlet suffixes
+  (" - Le Monde", " | franceinfo") and kickers ("VIDEO.", "DIRECT."), and keeps numbers, written
+  the same way whatever the typography ("2 000", "2000", "2,000" and "deux mille" aside: words
+  for 2 to 12 become digits).
+- The index only proposes; `verify` decides. A candidate is never a match when:
+  the two titles carry different numbers (each has a number the other lacks: "2 000 morts" vs
+  "3 000 morts", "COP29" vs "COP30", "No. 1" vs "No. 2");
+  they report different stages of one event ("le procès s'ouvre" vs "relaxe");
+  they differ only by a name in a template ("Orange flood alert in India" vs "… Bangladesh");
+  or one title is too short or generic to say anything alone ("Direct", "Vidéo", "Fed",
+  "Journée mondiale de l'eau") and the summaries do not agree, numbers included.
+- Band keys are 63-bit integers hashed from a tagged text (`n1:band:values`): when the rules
+  here change, bump `NEAR_KEY_VERSION` and keys made under the old rules never collide with new
+  ones (they simply stop matching until the store re-indexes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import numpy as np
+from datasketch import MinHash
+from rapidfuzz import fuzz
+
+from watchcli.text import fold
+
+__all__ = [
+    "BANDS",
+    "DEFAULT_THRESHOLD",
+    "LEDE_CHARS",
+    "NEAR_KEY_VERSION",
+    "MatchText",
+    "Verdict",
+    "band_keys",
+    "lede",
+    "match_text",
+    "number_conflict",
+    "strip_outlet",
+    "verify",
+]
+
+NEAR_KEY_VERSION = "n1"
+ROWS = 1  # min-hash values per band: one shared sampled token makes a candidate
+BANDS = 12
+SHINGLE_LEDE_TOKENS = 10  # the lede's first tokens join the title's in the signature
+NUM_PERM = ROWS * BANDS
+SEED = 20261128
+DEFAULT_THRESHOLD = 0.50
+LEDE_CHARS = 320  # the opening of the summary that takes part in matching
+LEDE_TOKENS = 40
+MIN_TITLE_TOKENS = 5  # fewer informative words than this: the title cannot decide alone
+FUZZY_NAME = 85  # rapidfuzz ratio above which two spellings are one name
+
+# --- normalisation --------------------------------------------------------------------------
+
+# Outlets that sign their titles (" - Le Monde", "| franceinfo", "– RFI"); folded, no spaces.
+_OUTLETS = frozenset(
+    fold(name).replace(" ", "")
+    for name in (
+        "Le Monde",
+        "lemonde.fr",
+        "franceinfo",
+        "France Info",
+        "francetvinfo",
+        "France 24",
+        "RFI",
+        "Libération",
+        "Le Figaro",
+        "BFMTV",
+        "BFM Business",
+        "20 Minutes",
+        "Ouest-France",
+        "La Croix",
+        "Le Parisien",
+        "L'Obs",
+        "L'Express",
+        "Le Point",
+        "Les Echos",
+        "Mediapart",
+        "Jeune Afrique",
+        "Le Monde Afrique",
+        "TV5Monde",
+        "Euronews",
+        "AFP",
+        "Reuters",
+        "AP",
+        "Associated Press",
+        "AP News",
+        "BBC",
+        "BBC News",
+        "The Guardian",
+        "Al Jazeera",
+        "CNN",
+        "NPR",
+        "The New York Times",
+        "The Washington Post",
+        "Devex",
+        "The New Humanitarian",
+        "ReliefWeb",
+        "UN News",
+        "ONU Info",
+        "Google News",
+        "Yahoo",
+        "MSN",
+    )
+)
+_OUTLET_SUFFIX_RE = re.compile(r"\s+(?:[-–—|•·]|::)\s+([^-–—|•·]{2,40})$")
+_PIPE_SUFFIX_RE = re.compile(r"\s+[|•·]\s+[^|•·]{2,40}$")
+# franceinfo-style kickers: "VIDEO. …", "DIRECT. …", "INFO FRANCEINFO. …", "EN IMAGES. …",
+# and the all-caps rubric names some feeds put before a dash: "L'ENQUÊTE DU 20H - …".
+_KICKER_RE = re.compile(
+    r"^(?:[A-ZÀ-ÖØ-Þ0-9'’ ]{2,40}\.\s+|[A-ZÀ-ÖØ-Þ0-9'’]+(?: [A-ZÀ-ÖØ-Þ0-9'’]+)+\s+[-–—/|]\s+)"
+)
+
+_GROUPED_NUMBER_RE = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d])")
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
+_NUMERIC_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_THOUSANDS_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+
+_NUMBER_WORDS = {
+    "deux": "2",
+    "trois": "3",
+    "quatre": "4",
+    "cinq": "5",
+    "six": "6",
+    "sept": "7",
+    "huit": "8",
+    "neuf": "9",
+    "dix": "10",
+    "onze": "11",
+    "douze": "12",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "deuxieme": "2",
+    "seconde": "2",
+    "second": "2",
+    "troisieme": "3",
+    "third": "3",
+    "quatrieme": "4",
+    "fourth": "4",
+    "cinquieme": "5",
+    "fifth": "5",
+}
+
+# Countries and a few regions often named first in a title ("Zambia declares …", "Kenya:
+# Floods"): a capitalised first word counts as a name when it is one of these.
+_PLACES = frozenset(
+    """
+    afghanistan afrique africa albanie albania algerie algeria allemagne germany angola
+    arabie saudi argentine argentina armenie armenia australie australia autriche austria
+    azerbaidjan azerbaijan bangladesh belgique belgium benin bielorussie belarus birmanie
+    myanmar bolivie bolivia bosnie bosnia botswana bresil brazil bulgarie bulgaria burkina
+    burundi cambodge cambodia cameroun cameroon canada centrafrique chili chile chine china
+    chypre cyprus colombie colombia comores comoros congo rdc drc coree korea cuba danemark
+    denmark djibouti egypte egypt equateur ecuador erythree eritrea espagne spain ethiopie
+    ethiopia europe fidji fiji finlande finland france gabon gambie gambia gaza georgie
+    georgia ghana grece greece guatemala guinee guinea haiti honduras hongrie hungary inde
+    india indonesie indonesia irak iraq iran irlande ireland islande iceland israel italie
+    italy jamaique jamaica japon japan jordanie jordan kazakhstan kenya kirghizistan
+    kyrgyzstan kosovo koweit kuwait laos liban lebanon liberia libye libya lituanie
+    lithuania madagascar malaisie malaysia malawi mali maroc morocco mauritanie mauritania
+    mexique mexico moldavie moldova mongolie mongolia mozambique namibie namibia nepal
+    nicaragua niger nigeria norvege norway ouganda uganda ukraine ouzbekistan uzbekistan
+    pakistan palestine panama paraguay perou peru philippines pologne poland portugal qatar
+    roumanie romania russie russia rwanda sahel salvador senegal serbie serbia sierra
+    singapour singapore slovaquie slovakia somalie somalia soudan sudan sri suede sweden
+    suisse switzerland syrie syria tadjikistan tajikistan tanzanie tanzania tchad chad
+    thailande thailand togo tunisie tunisia turquie turkey turkiye venezuela vietnam yemen
+    zambie zambia zimbabwe darfour darfur kordofan cisjordanie tigray kivu sinai crimee
+    crimea donbass cameroun
+    """.split()  # noqa: SIM905
+)
+
+_STOPWORDS = frozenset(
+    """
+    a au aux avec ce ces cet cette chez comme contre d dans de des du elle elles en entre et
+    est etre ete fait il ils je la le les leur leurs lors mais me meme ne nos notre nous on
+    ont ou par pas pour plus qu que qui quoi sa sans se ses si son sont sous sur ta te tes
+    toi ton tous tout toute toutes tu un une vers vos votre vous y apres avant aussi alors
+    car ceci cela celle celui deja depuis dont donc ici ni peu peut sera seront selon tres
+    va vont avoir c s l n j m t quand quel quelle quels quelles ainsi encore moins pendant
+    chaque ca cest the of to in and for on at by with from is are was were be been as an it
+    its this that these those or but not no into over after before about than their his her
+    they he she we you our has have had will would can could may might says said say new how
+    why what who when where us amid just more most also out up down off per via direct video
+    videos live replay podcast reportage images en_images exclusif info infos watch breaking
+    update updates
+    """.split()  # noqa: SIM905
+)
+# Rubric words that say what kind of article it is, not what it is about: stopwords, and a
+# title left with nothing else is generic.
+_GENERIC_RE = re.compile(
+    r"\b(?:journee (?:mondiale|internationale|nationale|europeenne)"
+    r"|(?:world|international|global) \w+(?: \w+)? day\b"
+    r"|revue de presse|newsletter|lettre d'information|lettre d'info|edito|editorial"
+    r"|agenda|communique de presse|press release|point de situation|situation report|sitrep"
+    r"|flash update|bulletin|(?:green|orange|red) \w+ alert|alerte (?:verte|orange|rouge)"
+    r"|weekly|hebdo|en bref|in brief|the briefing|morning briefing|offre d'emploi|job offer)"
+)
+
+# Stages of one event: two titles at different stages are two stories ("le procès s'ouvre"
+# and "le verdict" are not the same news). Patterns run on the folded title.
+_STAGES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        "custody": r"\bgarde a vue\b|\binterpelle|\barrested\b|\bdetained\b|\bin custody\b",
+        "charged": r"\bmise? en examen\b|\binculpee?s?\b|\bcharged with\b|\bindicted\b",
+        "released": r"\blibere(?:e|s|es)?\b|\bremise? en liberte"
+        r"|\breleased?\b|\bfreed\b",
+        "opening": r"\bs'ouvre\b|\bouverture\b|\bopens\b|\bbegins\b|\bkicks? off\b"
+        r"|\bcomparai(?:t|ssent)\b|\b(?:goes|go|went) on trial\b",
+        "closing": r"\bs'acheve\b|\bcloture\b|\bse termine\b|\bcloses\b|\bends? with\b"
+        r"|\bwraps? up\b|\baccord (?:final|arrache|trouve)\b|\bdeal reached\b",
+        "verdict": r"\bverdict\b|\bcondamnee?s?\b|\brelaxee?s?\b|\bacquitt(?:e|ee|es|ees)\b"
+        r"|\breconnue?s? coupables?\b|\bacquit(?:ted|s)?\b|\bconvicted\b|\bsentence[sd]\b"
+        r"|\bfound guilty\b|\bjail(?:ed|s)\b",
+        "appeal": r"\bfait appel\b|\bfont appel\b|\bproces en appel\b|\bcour d'appel\b"
+        r"|\bappeals? (?:court|the)\b",
+        "injured": r"\bgrievement blessee?s?\b|\b(?:seriously|critically) (?:injured|wounded)\b"
+        r"|\bdans un etat grave\b|\bin critical condition\b",
+        "died": r"\bsuccombe|\bdecedee?s?\b|\bmorte? de ses blessures\b"
+        r"|\bdie[sd] of (?:his|her|their) (?:injuries|wounds)\b",
+    }.items()
+}
+
+
+_CUSTODY_LIFTED_RE = re.compile(r"\bgarde a vue\b.*\blevee\b")
+
+
+def _stages(folded_title: str) -> frozenset[str]:
+    found = {name for name, rx in _STAGES.items() if rx.search(folded_title)}
+    if _CUSTODY_LIFTED_RE.search(folded_title):  # "la garde à vue … a été levée"
+        found.discard("custody")
+        found.add("released")
+    return frozenset(found)
+
+
+def strip_outlet(title: str) -> str:
+    """`title` without an outlet's signature at its end or a rubric kicker at its start."""
+    title = title.strip()
+    title = _KICKER_RE.sub("", title, count=1) or title
+    match = _OUTLET_SUFFIX_RE.search(title)
+    if match and fold(match.group(1)).replace(" ", "") in _OUTLETS:
+        return title[: match.start()].rstrip()
+    match = _PIPE_SUFFIX_RE.search(title)
+    if match and match.start() > 0:
+        return title[: match.start()].rstrip()
+    return title
+
+
+def _number(token: str) -> str:
+    """One spelling per number: "2,000" → "2000" (English thousands), "1,5" → "1.5", "07" → "7"."""
+    if _THOUSANDS_RE.match(token):
+        token = token.replace(",", "")
+    token = token.replace(",", ".")
+    whole, _, fraction = token.partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return whole + ("." + fraction if fraction else "")
+
+
+def _stem(word: str) -> str:
+    """A light suffix strip shared by French and English: plurals and a final -e."""
+    if len(word) > 3 and word[-1] in "sx":
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def _tokens(text: str) -> list[str]:
+    """Folded content words and numbers of `text`, in order."""
+    folded = _GROUPED_NUMBER_RE.sub(lambda m: m.group().replace(" ", ","), fold(text))
+    out: list[str] = []
+    for token in _TOKEN_RE.findall(folded):
+        if _NUMERIC_RE.fullmatch(token):
+            # A year is only ever compared with years: "Floods - Apr 2026" says nothing
+            # against "38 dead".
+            out.append(("y" + token) if _YEAR_RE.fullmatch(token) else _number(token))
+            continue
+        token = _NUMBER_WORDS.get(token, token)
+        if token in _STOPWORDS or (len(token) == 1 and not token.isdigit()):
+            continue
+        out.append(token if token.isdigit() else _stem(token))
+    return out
+
+
+def _numbers(tokens: list[str]) -> frozenset[str]:
+    """The numbers a list of tokens carries, including those inside words ("cop30" → "30");
+    years keep their "y" mark."""
+    found: set[str] = set()
+    for token in tokens:
+        if _NUMERIC_RE.fullmatch(token) or (token[0] == "y" and token[1:].isdigit()):
+            found.add(token)
+        else:
+            found.update(_number(n) for n in _DIGITS_RE.findall(token))
+    return frozenset(found)
+
+
+_WORD_RE = re.compile(r"[^\W_][\w'’-]*")
+
+
+def _names(title: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Tokens of the capitalised words of a title (names, places, organisations) and, among
+    them, the acronyms. A title in Title Case says nothing by its capitals: no names then.
+    The first word counts only when it stands alone before ":" or "," ("Soudan : …")."""
+    words = [(m.group(), m.end()) for m in _WORD_RE.finditer(title) if not m.group()[0].isdigit()]
+    if not words:
+        return frozenset(), frozenset()
+    capitals = [(w, end) for w, end in words if w[0].isupper()]
+    if len(words) >= 4 and len(capitals) / len(words) > 0.6:
+        return frozenset(), frozenset()
+    names: set[str] = set()
+    acronyms: set[str] = set()
+    for i, (word, end) in enumerate(words):
+        if not word[0].isupper():
+            continue
+        tokens = [t for t in _tokens(word) if not t[0].isdigit()]
+        if i == 0 and not re.match(r"\s*[:,]", title[end:]):
+            tokens = [t for t in tokens if t in _PLACES or fold(word) in _PLACES]
+        names.update(tokens)
+        if word.isupper() and 2 <= len(word) <= 6 and len(tokens) == 1:
+            acronyms.update(tokens)
+    return frozenset(names), frozenset(acronyms)
+
+
+@dataclass(frozen=True)
+class MatchText:
+    """What matching looks at in one entry (or one stored sighting)."""
+
+    title: frozenset[str]  # content tokens of the title
+    lede: frozenset[str]  # content tokens of the opening of the summary
+    numbers: frozenset[str]  # numbers of the title
+    lede_numbers: frozenset[str]
+    stages: frozenset[str]
+    names: frozenset[str]  # tokens of the title's capitalised words (not in Title Case)
+    acronyms: frozenset[str]  # the names written in capitals ("OMS", "UE")
+    words: tuple[str, ...]  # title and lede tokens in order (for acronyms' initials)
+    generic: bool  # too short or too generic for the title to decide alone
+    shingles: tuple[str, ...]  # what the signature is made of (title and lede tokens)
+
+
+def lede(summary: str) -> str:
+    """The opening of a summary that takes part in matching (and is kept for each sighting)."""
+    summary = " ".join(summary.split())
+    if len(summary) <= LEDE_CHARS:
+        return summary
+    cut = summary[:LEDE_CHARS]
+    space = cut.rfind(" ")
+    return cut[:space] if space > LEDE_CHARS // 2 else cut
+
+
+@lru_cache(maxsize=4096)  # a fetch meets the same candidates again and again
+def _cached_match_text(title: str, summary_opening: str) -> MatchText:
+    clean = strip_outlet(title)
+    title_tokens = _tokens(clean)
+    lede_tokens = _tokens(lede(summary_opening))[:LEDE_TOKENS]
+    folded = fold(clean)
+    names, acronyms = _names(clean)
+    informative = len(set(title_tokens))
+    return MatchText(
+        title=frozenset(title_tokens),
+        lede=frozenset(lede_tokens),
+        numbers=_numbers(title_tokens),
+        lede_numbers=_numbers(lede_tokens),
+        stages=_stages(folded),
+        names=names,
+        acronyms=acronyms,
+        words=(*title_tokens, *lede_tokens),
+        generic=informative < MIN_TITLE_TOKENS or bool(_GENERIC_RE.search(folded)),
+        shingles=tuple(sorted(set(title_tokens) | set(lede_tokens[:SHINGLE_LEDE_TOKENS]))),
+    )
+
+
+def match_text(title: str, summary: str) -> MatchText:
+    """The matching form of an entry: its title and the opening of its summary."""
+    return _cached_match_text(title, lede(summary))
+
+
+# --- the index ------------------------------------------------------------------------------
+
+
+@cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+
+
+def band_keys(text: MatchText) -> tuple[int, ...]:
+    """The index keys of an entry: one 63-bit key per MinHash band of its shingles (the
+    title's tokens and the first tokens of the summary).
+
+    Two entries whose shingle sets have Jaccard similarity s share at least one key with
+    probability 1 - (1 - s^ROWS)^BANDS (s = 0.3: 0.85; s = 0.4: 0.97). A text too short to
+    sample gets no key: it can only be matched by its exact keys.
+    """
+    if len(text.shingles) < 2:
+        return ()
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_permutations(), scheme="affine32")
+    minhash.update_batch([s.encode("utf-8") for s in text.shingles])
+    values = minhash.hashvalues
+    keys = []
+    for band in range(BANDS):
+        chunk = values[band * ROWS : (band + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(
+            f"{NEAR_KEY_VERSION}:{band}:".encode() + chunk, digest_size=8
+        ).digest()
+        keys.append(int.from_bytes(digest, "big") >> 1)  # SQLite integers are signed 64-bit
+    return tuple(sorted(set(keys)))
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: float  # 0..1; a match when `reason` is None and score >= the threshold
+    reason: str | None = None  # why this can never be the same story, when it cannot
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def _title_score(a: MatchText, b: MatchText) -> float:
+    """Dice similarity of the titles, names and numbers counting double: sharing "Kordofan"
+    and "2 000" says more than sharing "civils" and "tués"."""
+
+    def weight(text: MatchText, token: str) -> float:
+        return 2.0 if token in text.names or token in text.numbers else 1.0
+
+    if not a.title or not b.title:
+        return 0.0
+    shared = sum(weight(a, t) + weight(b, t) for t in a.title & b.title)
+    total = sum(weight(a, t) for t in a.title) + sum(weight(b, t) for t in b.title)
+    return shared / total
+
+
+def number_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Each side has a number the other lacks: different facts ("2 000" vs "3 000" dead). One
+    side adding a number (a year, a date) to the other's is not a conflict."""
+    years_a, years_b = {n for n in a if n[0] == "y"}, {n for n in b if n[0] == "y"}
+    counts_a, counts_b = a - years_a, b - years_b
+    return bool(years_a - years_b and years_b - years_a) or bool(
+        counts_a - counts_b and counts_b - counts_a
+    )
+
+
+def _mentions(text: MatchText, name: str) -> bool:
+    """Whether `text` names `name`: the same token, a close spelling ("Rachline" for
+    "Racheline") or, for an acronym, words with those initials ("UE": "Union européenne")."""
+    tokens = text.title | text.lede
+    if name in tokens:
+        return True
+    if (
+        any(abs(len(t) - len(name)) <= 2 and fuzz.ratio(name, t) >= FUZZY_NAME for t in tokens)
+        and len(name) >= 5
+    ):
+        return True
+    if name in text.acronyms or len(name) < 2:
+        return False
+    words, n = text.words, len(name)
+    return any(
+        all(words[i + k].startswith(name[k]) for k in range(n)) for i in range(len(words) - n + 1)
+    )
+
+
+def _other_names(a: MatchText, b: MatchText) -> bool:
+    """Each title names someone or somewhere the other text never mentions: "Zambia declares
+    drought a national disaster" and "Zimbabwe declares national disaster over drought"."""
+    only_a = [n for n in a.names if len(n) >= 3 and not _mentions(b, n)]
+    if not only_a:
+        return False
+    return any(len(n) >= 3 and not _mentions(a, n) for n in b.names)
+
+
+def verify(a: MatchText, b: MatchText) -> Verdict:
+    """How likely `a` and `b` tell the same story (the score), or why they cannot."""
+    if number_conflict(a.numbers, b.numbers):
+        return Verdict(0.0, "numbers differ")
+    if a.stages and b.stages and not (a.stages & b.stages):
+        return Verdict(0.0, "different stages of the event")
+    if _other_names(a, b):
+        return Verdict(0.0, "different names")
+    title_score = _title_score(a, b)
+    if a.generic or b.generic:
+        # The title says too little: the summaries decide, and must agree on their numbers.
+        if not a.lede or not b.lede:
+            return Verdict(0.0, "title too short or generic, no summary to compare")
+        if number_conflict(a.lede_numbers, b.lede_numbers):
+            return Verdict(0.0, "title too short or generic, summaries' numbers differ")
+        return Verdict(min(title_score, _dice(a.lede, b.lede)) if a.title & b.title else 0.0)
+    if not a.lede or not b.lede:
+        return Verdict(title_score)
+    # The summaries' openings confirm or contradict the titles, with the same weight.
+    return Verdict((title_score + _dice(a.title | a.lede, b.title | b.lede)) / 2)
