@@ -215,9 +215,12 @@ def test_split_records_history_and_never_merges_back(
     old, new = show(workspace, 1), show(workspace, 2)
     assert [s["source"] for s in old["sightings"]] == ["afp"]
     assert [s["how"] for s in new["sightings"]] == ["split"]
-    assert old["history"][-1]["action"] == "split" and old["history"][-1]["by"] == "lea"
-    assert f"#{near['id']}" in old["history"][-1]["detail"]
-    assert new["history"][-1]["action"] == "split"
+    split_line = next(h for h in reversed(old["history"]) if h["action"] == "split")
+    assert split_line["by"] == "lea"
+    assert f"#{near['id']}" in split_line["detail"]
+    # Each item now follows its own sources' network, and says so.
+    assert old["history"][-1]["by"] == "watchcli"
+    assert [h["action"] for h in new["history"]] == ["split", "assign"]
 
     # The same entries again, the split one changed, and the same story under a new GUID:
     # nothing goes back into item 1.
@@ -287,6 +290,68 @@ def test_merge_and_split_errors(
     result = workspace.run(*args)
     assert result.returncode == code
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def two_unrelated_items(workspace: Workspace, feed_server: FeedServer, name: str) -> None:
+    a = feed_server.put(f"{name}-a.xml", story_feed(("t1", QUAKE, 0)))
+    b = feed_server.put(
+        f"{name}-b.xml",
+        story_feed(("t2", "Festival des Solidarités : le programme est en ligne", 1)),
+    )
+    workspace.write_config(
+        [
+            {"id": "afp", "url": a, "network": "cerapcoop"},
+            {"id": "rfi", "url": b, "network": "resacoop"},
+        ]
+    )
+    assert workspace.run("fetch", "--quiet", "--source", "afp").returncode == 0
+    assert workspace.run("fetch", "--quiet").returncode == 0
+
+
+def test_merge_keeps_the_decision_and_holder_of_the_merged_item(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    two_unrelated_items(workspace, feed_server, "decided")
+    assert workspace.run("claim", "2", user="lea").returncode == 0
+    assert workspace.run("select", "2", user="lea").returncode == 0
+
+    result = workspace.run("merge", "1", "2", user="lea")
+
+    assert result.returncode == 0, result.stderr
+    kept = show(workspace, 1)
+    assert (kept["status"], kept["assignee"], kept["network"]) == ("selected", "lea", "resacoop")
+    assert kept["handled_by"] == "lea"
+    merge_line = next(h for h in kept["history"] if h["action"] == "merge")
+    assert "took status selected (by lea), holder lea" in merge_line["detail"]
+
+
+def test_merge_and_split_refuse_items_another_member_holds_and_non_members(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    two_unrelated_items(workspace, feed_server, "held")
+    assert workspace.run("claim", "2", user="lea").returncode == 0
+
+    refused = workspace.run("merge", "1", "2", user="camille")
+    assert refused.returncode == 1
+    assert "item 2 is held by lea" in refused.stderr
+    assert len(show(workspace, 2)["sightings"]) == 1  # nothing moved
+
+    stranger = workspace.run("merge", "1", "2", user="mallory")
+    assert stranger.returncode == 2
+    assert "not a member of any network" in stranger.stderr
+    stranger = workspace.run("split", "1", "--sighting", "1", user="mallory")
+    assert stranger.returncode == 2
+
+
+def test_split_gives_each_item_the_assignment_of_its_own_sources(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    setup_two_sources(workspace, feed_server, "split-assign")
+    assert show(workspace, 1)["network"] is None  # shared by both networks' sources
+    near = show(workspace, 1)["sightings"][1]
+    assert workspace.run("split", "1", "--sighting", str(near["id"]), user="lea").returncode == 0
+    assert show(workspace, 1)["network"] == "cerapcoop"
+    assert show(workspace, 2)["network"] == "resacoop"
 
 
 def test_show_explains_a_near_match_and_never_interprets_feed_text(

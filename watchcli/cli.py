@@ -26,7 +26,6 @@ from watchcli import __version__
 from watchcli.config import Config, load_config
 from watchcli.dates import parse_since, utcnow, week_bounds
 from watchcli.errors import EXIT_FAILED, FetchLockedError, UsageError, WatchError
-from watchcli.merging import merge_items, split_sighting
 from watchcli.models import ItemFilter, Outcome, Status
 from watchcli.store import Store
 from watchcli.text import clean_text
@@ -516,9 +515,12 @@ def merge(
     item_ids: Annotated[list[int], typer.Argument(metavar="ID ID...", show_default=False)],
 ) -> None:
     """Merge items into the first ID: every sighting of the others moves to it."""
+    from watchcli.merging import merge_items  # the near-duplicate index: numpy, datasketch
+
     settings = _settings(ctx)
+    actor = require_member(settings.config(), settings.user)
     with settings.open_store() as store:
-        result = merge_items(store, item_ids, by=settings.user, now=utcnow())
+        result = merge_items(store, item_ids, by=actor.name, now=utcnow())
     merged = ", ".join(f"#{i}" for i in result.merged)
     out.print(
         f"merged {merged} into #{result.keep} ({result.sightings} sightings moved)",
@@ -535,11 +537,13 @@ def split(
     ],
 ) -> None:
     """Make one sighting of an item an item of its own; it never merges back."""
+    from watchcli.merging import split_sighting
+
     settings = _settings(ctx)
+    config = settings.config()
+    actor = require_member(config, settings.user)
     with settings.open_store() as store:
-        new_id = split_sighting(
-            store, settings.optional_config(), item_id, sighting, by=settings.user, now=utcnow()
-        )
+        new_id = split_sighting(store, config, item_id, sighting, by=actor.name, now=utcnow())
     out.print(f"sighting #{sighting} of #{item_id} is now item #{new_id}", markup=False)
 
 

@@ -6,7 +6,9 @@ the near-duplicate stage sees the items as the analyst left them. No SQL here (s
 
 - merge KEEP OTHER...: every sighting of the others moves to KEEP, with their tags, notes,
   history and guards; the emptied items are deleted, and their ids remembered, so `show`
-  of an old id says where it went. KEEP keeps its own status, assignee and text.
+  of an old id says where it went. KEEP keeps its own text; when it is still new it takes
+  the others' decision (selected before discarded), and when nobody holds it, their holder.
+  Items another member holds are refused, as for every change by hand.
 - split ITEM --sighting N: the sighting becomes an item of its own, and ITEM is guarded
   against N's source: no later fetch merges an entry of that source back into ITEM,
   whether by URL, GUID or near-duplicate.
@@ -40,15 +42,16 @@ def merge_items(store: Store, item_ids: list[int], *, by: str, now: datetime) ->
     with store.write():
         for item_id in (keep, *others):
             store.ensure_item(item_id)
+            store.check_not_held(item_id, by=by)
+        states = [store.triage_state(other) for other in others]
         moved = store.merge_items(keep, others, by=by, now=now)
+        taken = store.adopt_triage_state(keep, states)
         listed = ", ".join(f"#{i}" for i in others)
-        store.add_history(
-            keep,
-            by=by,
-            action="merge",
-            detail=f"merged {listed} into #{keep} ({moved} sightings moved)",
-            now=now,
-        )
+        detail = f"merged {listed} into #{keep} ({moved} sightings moved)"
+        if taken:
+            detail += "; took " + ", ".join(taken)
+        store.add_history(keep, by=by, action="merge", detail=detail, now=now)
+        store.apply_automatic_assignment(keep, now=now, record=True)
         _reindex(store, keep)
     return MergeResult(keep, tuple(others), moved)
 
@@ -59,6 +62,7 @@ def split_sighting(
     """Make a sighting of an item an item of its own; returns the new item's id."""
     with store.write():
         store.ensure_item(item_id)
+        store.check_not_held(item_id, by=by)
         sighting = store.find_sighting_of(sighting_id)
         if sighting is None or sighting["item_id"] != item_id:
             where = f"it belongs to item {sighting['item_id']}" if sighting else "no such sighting"
@@ -87,6 +91,9 @@ def split_sighting(
             detail=f"split off #{item_id} (sighting #{sighting_id})",
             now=now,
         )
+        # Each now has its own sources: their networks decide the automatic assignment.
+        store.apply_automatic_assignment(item_id, now=now, record=True)
+        store.apply_automatic_assignment(new_id, now=now, record=True)
         _reindex(store, item_id)
         _reindex(store, new_id)
     return new_id

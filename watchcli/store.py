@@ -540,6 +540,56 @@ class Store:
             self.db.execute("DELETE FROM items WHERE id = ?", [other])
         return moved
 
+    def check_not_held(self, item_id: int, *, by: str) -> None:
+        """HeldError when another member holds the item (the rule of every change by hand)."""
+        self._check_holder(item_id, self._holding(item_id), by)
+
+    def triage_state(self, item_id: int) -> dict:
+        return (
+            self._one(
+                "SELECT status, assignee, network, assigned_by, handled_by, handled_at "
+                "FROM items WHERE id = ?",
+                [item_id],
+            )
+            or {}
+        )
+
+    def adopt_triage_state(self, keep: int, states: Sequence[dict]) -> list[str]:
+        """After a merge, `keep` takes what the merged items had that it lacks: a decision
+        (selected before discarded) when it is still new, a holder when it has none. Returns
+        what it took, for the history."""
+        taken: list[str] = []
+        own = self.triage_state(keep)
+        if own["status"] == "new":
+            decided = sorted(
+                (st for st in states if st["status"] != "new"),
+                key=lambda st: st["status"] != "selected",
+            )
+            if decided:
+                best = decided[0]
+                self.db.execute(
+                    "UPDATE items SET status = ?, handled_by = ?, handled_at = ? WHERE id = ?",
+                    [best["status"], best["handled_by"], best["handled_at"], keep],
+                )
+                taken.append(f"status {best['status']} (by {best['handled_by']})")
+        if own["assignee"] is None and own["assigned_by"] in (None, AUTOMATIC):
+            held = next(
+                (
+                    st
+                    for st in states
+                    if st["assignee"]
+                    or (st["network"] and st["assigned_by"] not in (None, AUTOMATIC))
+                ),
+                None,
+            )
+            if held:
+                self.db.execute(
+                    "UPDATE items SET assignee = ?, network = ?, assigned_by = ? WHERE id = ?",
+                    [held["assignee"], held["network"], held["assigned_by"], keep],
+                )
+                taken.append(f"holder {held['assignee'] or held['network']}")
+        return taken
+
     def split_sighting(
         self, item_id: int, sighting_id: int, *, scope: str | None, by: str, now: datetime
     ) -> int:
