@@ -214,6 +214,12 @@ REFUSALS = [
         "member 'x' is listed twice in this network (first at line 13)",
     ),
     (
+        "member named like the automatic actor",
+        "[networks.other]\nmembers = ['watchcli']\n",
+        12,
+        "'watchcli' is the name the history gives to automatic changes",
+    ),
+    (
         "member named like a network",
         "[networks.other]\nmembers = ['resacoop']\n",
         12,

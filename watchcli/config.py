@@ -486,6 +486,12 @@ class _Reader:
                 here: KeyPath = (*where, "members", i)
                 if member != member.strip() or any(c.isspace() or ord(c) < 32 for c in member):
                     raise self.error(here, f"invalid member name '{member}': no spaces")
+                if member == "watchcli":
+                    raise self.error(
+                        here,
+                        "'watchcli' is the name the history gives to automatic changes at fetch; "
+                        "choose another member name",
+                    )
                 if member in member_of:
                     other, line = member_of[member]
                     place = "twice in this network" if other == nid else f"in network '{other}' too"
