@@ -10,6 +10,7 @@ import pytest
 from sqlite_utils import Database
 
 from watchcli.config import Source
+from watchcli.dates import iso
 from watchcli.errors import NotFoundError
 from watchcli.migrations import migrations
 from watchcli.models import Entry
@@ -155,3 +156,31 @@ def test_sqlite_integrity_after_many_writes(store: Store) -> None:
     with sqlite3.connect(store.path) as other:
         assert other.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert other.execute("SELECT count(*) FROM items").fetchone()[0] == 50
+
+
+def test_a_store_from_every_earlier_schema_upgrades_with_its_data(tmp_path: Path) -> None:
+    names = [m.name for m in migrations.pending(Database(memory=True))]
+    for stop in names[1:]:
+        path = tmp_path / f"before-{stop}.db"
+        old = Database(sqlite3.connect(path))
+        migrations.apply(old, stop_before=stop)
+        old.execute(
+            "INSERT INTO sources (id, url, network) VALUES ('a', 'https://a/', 'cerapcoop')"
+        )
+        old.execute(
+            "INSERT INTO items (id, url, title, published, first_seen, updated) "
+            "VALUES (7, 'https://a/1', 'Avant', ?, ?, ?)",
+            [iso(NOW), iso(NOW), iso(NOW)],
+        )
+        old.execute(
+            "INSERT INTO sightings (item_id, source_id, guid, url, title, content_hash, seen, how)"
+            " VALUES (7, 'a', 'g', 'https://a/1', 'Avant', 'c', ?, 'new')",
+            [iso(NOW)],
+        )
+        old.close()
+
+        with Store.open(path) as store:
+            assert store.schema_version() == names
+            item = store.get_item(7)
+            assert (item["title"], item["sources"]) == ("Avant", ["a"])
+            assert store.set_status(7, "selected", by="camille", now=NOW)
