@@ -56,12 +56,13 @@ BANDS = 20
 SHINGLE_LEDE_TOKENS = 10  # the lede's first tokens join the title's in the signature
 NUM_PERM = ROWS * BANDS
 SEED = 20261128
-DEFAULT_THRESHOLD = 0.52
+DEFAULT_THRESHOLD = 0.56
 LEDE_CHARS = 320  # the opening of the summary that takes part in matching
 LEDE_TOKENS = 40
 STEM_CHARS = 7  # a longer word is compared by its first letters only
 MIN_TITLE_TOKENS = 4  # fewer informative words than this: the title cannot decide alone
-NAME_WEIGHT = 2.0  # a shared name or number counts this many common words
+NAME_WEIGHT = 3.0  # a shared name or number counts this many common words
+LEDE_NAME_WEIGHT = 2.0  # and a name or number its summary only has
 FUZZY_NAME = 85  # rapidfuzz ratio above which two spellings are one name
 
 # --- normalisation --------------------------------------------------------------------------
@@ -431,7 +432,8 @@ def _capitalised_parts(word: str) -> list[str]:
 def _names(title: str) -> tuple[frozenset[str], frozenset[str]]:
     """Tokens of the capitalised words of a title (names, places, organisations) and, among
     them, the acronyms. A title in Title Case says nothing by its capitals: no names then.
-    The first word counts only when it stands alone before ":" or "," ("Soudan : …")."""
+    The first word counts only when it stands alone before ":" or "," ("Soudan : …") or
+    when a capitalised word follows it ("Donald Trump dit…")."""
     words = [(m.group(), m.end()) for m in _WORD_RE.finditer(title) if not m.group()[0].isdigit()]
     if not words:
         return frozenset(), frozenset()
@@ -445,7 +447,10 @@ def _names(title: str) -> tuple[frozenset[str], frozenset[str]]:
             continue  # who says it ("selon l'ONU", "according to WHO") is not what it is about
         for part in _capitalised_parts(word):
             tokens = [t for t in _tokens(part) if not t[0].isdigit()]
-            if i == 0 and not re.match(r"\s*[:,]", title[end:]):
+            # A first word is a name when it stands alone before ":" or "," ("Soudan : …")
+            # or opens a run of capitalised words ("Merwane Benlazar répond…").
+            opens_a_name = i + 1 < len(words) and words[i + 1][0][:1].isupper()
+            if i == 0 and not (re.match(r"\s*[:,]", title[end:]) or opens_a_name):
                 tokens = [t for t in tokens if t in _PLACES or fold(part) in _PLACES]
             names.update(t for t in tokens if t not in _COMMON_ACRONYMS)
             if part.isupper() and 2 <= len(part) <= 6 and len(tokens) == 1:
@@ -574,8 +579,9 @@ def _dice(a: frozenset[str], b: frozenset[str]) -> float:
 def _weight(text: MatchText, token: str) -> float:
     """What sharing `token` says: a name, an acronym or a number ("Kordofan", "CPME", "2 000")
     says more than a common word ("civils", "tués")."""
-    special = token in text.names or token in text.lede_names or token in text.numbers
-    return NAME_WEIGHT if special or token in text.lede_numbers else 1.0
+    if token in text.names or token in text.numbers:
+        return NAME_WEIGHT
+    return LEDE_NAME_WEIGHT if token in text.lede_names or token in text.lede_numbers else 1.0
 
 
 def _weighted_dice(
