@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -457,7 +458,7 @@ def _names(title: str) -> tuple[frozenset[str], frozenset[str]]:
         if _ATTRIBUTION_RE.search(title[: end - len(word)]):
             continue  # who says it ("selon l'ONU", "according to WHO") is not what it is about
         for part in _capitalised_parts(word):
-            tokens = [t for t in _tokens(part) if not t[0].isdigit()]
+            tokens = [t for t in _word_tokens(part) if not t[0].isdigit()]
             # A first word is a name when it stands alone before ":" or "," ("Soudan : …")
             # or opens a run of capitalised words ("Merwane Benlazar répond…").
             opens_a_name = i + 1 < len(words) and words[i + 1][0][:1].isupper()
@@ -469,17 +470,24 @@ def _names(title: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(names), frozenset(acronyms)
 
 
+@lru_cache(maxsize=65536)  # names recur from entry to entry
+def _word_tokens(word: str) -> tuple[str, ...]:
+    return tuple(_tokens(word))
+
+
 def _lede_names(text: str) -> frozenset[str]:
     """Tokens of the capitalised words of a summary that do not open a sentence ("Brian
     Driscoll", "CPME"): what makes a shared word worth more than a common one."""
     names: set[str] = set()
+    end = 0
     for m in _WORD_RE.finditer(text):
-        if m.group()[0].isdigit() or (m.start() and not text[m.start() - 1].isspace()):
+        between, end = text[end : m.start()], m.end()
+        if m.group()[0].isdigit() or (between and not between[-1].isspace()):
             continue
-        if m.start() == 0 or _SENTENCE_END_RE.search(text[: m.start()]):
+        if m.start() == 0 or _SENTENCE_END_RE.search(between):
             continue
         for part in _capitalised_parts(m.group()):
-            names.update(t for t in _tokens(part) if not t[0].isdigit())
+            names.update(t for t in _word_tokens(part) if not t[0].isdigit())
     return frozenset(names)
 
 
@@ -495,6 +503,7 @@ class MatchText:
     names: frozenset[str]  # tokens of the title's capitalised words (not in Title Case)
     acronyms: frozenset[str]  # the names written in capitals ("OMS", "UE")
     lede_names: frozenset[str]  # tokens of the summary's capitalised words, mid-sentence
+    weights: dict[str, float]  # the tokens that count more than a common word, and how much
     words: tuple[str, ...]  # title and lede tokens in order (for acronyms' initials)
     generic: bool  # too short or too generic for the title to decide alone
     explainer: bool  # the title announces an explainer, not a report
@@ -519,16 +528,25 @@ def _cached_match_text(title: str, summary_opening: str) -> MatchText:
     lede_tokens = _tokens(opening)[:LEDE_TOKENS]
     folded = fold(clean)
     names, acronyms = _names(clean)
+    lede_names = _lede_names(opening)
+    numbers, lede_numbers = _numbers(title_tokens), _numbers(lede_tokens)
     informative = len({t for t in title_tokens if not _NUMERIC_RE.fullmatch(t)})
     return MatchText(
         title=frozenset(title_tokens),
         lede=frozenset(lede_tokens),
-        numbers=_numbers(title_tokens),
-        lede_numbers=_numbers(lede_tokens),
+        numbers=numbers,
+        lede_numbers=lede_numbers,
         stages=_stages(folded),
         names=names,
         acronyms=acronyms,
-        lede_names=_lede_names(opening),
+        lede_names=lede_names,
+        weights=_weights(
+            frozenset(title_tokens) | frozenset(lede_tokens),
+            names,
+            numbers,
+            lede_names,
+            lede_numbers,
+        ),
         words=(*title_tokens, *lede_tokens),
         generic=informative < MIN_TITLE_TOKENS or bool(_GENERIC_RE.search(folded)),
         explainer=bool(_EXPLAINER_RE.search(folded)),
@@ -589,12 +607,28 @@ def _dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b))
 
 
-def _weight(text: MatchText, token: str) -> float:
-    """What sharing `token` says: a name, an acronym or a number ("Kordofan", "CPME", "2 000")
-    says more than a common word ("civils", "tués")."""
-    if token in text.names or token in text.numbers:
-        return NAME_WEIGHT
-    return LEDE_NAME_WEIGHT if token in text.lede_names or token in text.lede_numbers else 1.0
+def _weights(
+    tokens: frozenset[str],
+    names: frozenset[str],
+    numbers: frozenset[str],
+    lede_names: frozenset[str],
+    lede_numbers: frozenset[str],
+) -> dict[str, float]:
+    """What sharing each token says: a name, an acronym or a number ("Kordofan", "CPME",
+    "2 000") says more than a common word ("civils", "tués"); only the tokens that weigh more
+    than 1 are kept."""
+    out: dict[str, float] = {}
+    for token in tokens:
+        if token in names or token in numbers:
+            out[token] = NAME_WEIGHT
+        elif token in lede_names or token in lede_numbers:
+            out[token] = LEDE_NAME_WEIGHT
+    return out
+
+
+def _weight_of(text: MatchText, tokens: Iterable[str]) -> float:
+    get = text.weights.get
+    return sum(get(t, 1.0) for t in tokens)
 
 
 def _weighted_dice(
@@ -602,9 +636,9 @@ def _weighted_dice(
 ) -> float:
     if not tokens_a or not tokens_b:
         return 0.0
-    shared = sum(_weight(a, t) + _weight(b, t) for t in tokens_a & tokens_b)
-    total = sum(_weight(a, t) for t in tokens_a) + sum(_weight(b, t) for t in tokens_b)
-    return shared / total
+    shared = tokens_a & tokens_b
+    total = _weight_of(a, tokens_a) + _weight_of(b, tokens_b)
+    return (_weight_of(a, shared) + _weight_of(b, shared)) / total
 
 
 def _title_score(a: MatchText, b: MatchText) -> float:
@@ -617,8 +651,7 @@ def _told_in(a: MatchText, b: MatchText) -> float:
     puts in its summary what another puts in its title."""
     if not a.title:
         return 0.0
-    told = a.title & (b.title | b.lede)
-    return sum(_weight(a, t) for t in told) / sum(_weight(a, t) for t in a.title)
+    return _weight_of(a, a.title & (b.title | b.lede)) / _weight_of(a, a.title)
 
 
 def number_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -637,9 +670,8 @@ def _mentions(text: MatchText, name: str) -> bool:
     tokens = text.title | text.lede
     if name in tokens:
         return True
-    if (
-        any(abs(len(t) - len(name)) <= 2 and fuzz.ratio(name, t) >= FUZZY_NAME for t in tokens)
-        and len(name) >= 5
+    if len(name) >= 5 and any(
+        abs(len(t) - len(name)) <= 2 and fuzz.ratio(name, t) >= FUZZY_NAME for t in tokens
     ):
         return True
     if name in text.acronyms or len(name) < 2:
