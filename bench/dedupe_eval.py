@@ -1,11 +1,13 @@
 """Precision, recall and F1 of the near-duplicate stage on each labelled set.
 
-    python bench/dedupe_eval.py [--threshold T] [--show]
+    python bench/dedupe_eval.py [--threshold T] [--show] [--ceiling]
 
 Runs the real pipeline (Ingester or FetchRun into a temporary SQLite store) on the fixtures,
 the 2025-02-10 French corpus (when ../shared/corpus is there) and the demo feeds, then judges
 every pair of entries from different sources against the labels (see bench/dedupe_sets.py).
---show lists the false merges and the misses.
+--show lists the false merges and the misses. --ceiling adds the corpus run with a perfect
+verifier: the recall the same-source rule leaves reachable (a feed that carries one story under
+two URLs keeps two items, and a third source can join only one of them).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Near-duplicate precision and recall.")
     parser.add_argument("--threshold", type=float, default=0.0, help="0: the default")
     parser.add_argument("--show", action="store_true", help="list false merges and misses")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="also the corpus with a perfect verifier"
+    )
     args = parser.parse_args()
     threshold = args.threshold or neardup.DEFAULT_THRESHOLD
     print(f"near-duplicate threshold {threshold:.2f}, window ±3 days")
@@ -31,6 +36,8 @@ def main() -> None:
     folder = corpus_folder()
     if folder:
         scores.append(run_corpus(folder, threshold=threshold))
+        if args.ceiling:
+            scores.append(run_corpus(folder, threshold=threshold, oracle=True))
     else:
         print("corpus: skipped (no ../shared/corpus/feeds)")
     scores.append(run_demo(threshold=threshold))

@@ -143,7 +143,7 @@ def test_corpus_set_keeps_its_precision() -> None:
     assert folder is not None
     score = run_corpus(folder)
     assert score.precision >= 0.97, score.false_merges
-    assert score.recall >= 0.6, score.misses  # measured 0.63: see the README
+    assert score.recall >= 0.74, score.misses  # measured 0.763: see the README
 
 
 def test_demo_feeds_merge_every_a_and_b_story_and_no_c_one(tmp_path: Path) -> None:
