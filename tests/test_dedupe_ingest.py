@@ -122,10 +122,10 @@ def test_the_index_is_a_b_tree_lookup_bounded_by_the_window(tmp_path: Path) -> N
         str(row)
         for row in store.db.execute(
             "EXPLAIN QUERY PLAN SELECT item_id FROM near_bands "
-            "WHERE key IN (1, 2) AND published BETWEEN 0 AND 10"
+            "WHERE day IN (5, 6) AND key IN (1, 2) AND published BETWEEN 7200 AND 10000"
         ).fetchall()
     )
-    assert "USING PRIMARY KEY (key=? AND published>? AND published<?)" in plan
+    assert "USING PRIMARY KEY (day=? AND key=? AND published>? AND published<?)" in plan
 
 
 # --- the labelled sets ----------------------------------------------------------------------

@@ -79,6 +79,8 @@ def test_a_blank_store_gets_every_migration_once(tmp_path: Path) -> None:
 def test_connections_use_wal_and_wait_for_locks(store: Store) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+    # A page cache that holds the index pages every new entry reads (bench/dedupe_scale.py).
+    assert store.db.execute("PRAGMA cache_size").fetchone()[0] == -32 * 1024
 
 
 def test_a_store_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -184,3 +186,42 @@ def test_a_store_from_every_earlier_schema_upgrades_with_its_data(tmp_path: Path
             item = store.get_item(7)
             assert (item["title"], item["sources"]) == ("Avant", ["a"])
             assert store.set_status(7, "selected", by="camille", now=NOW)
+
+
+def test_the_near_duplicate_index_is_refiled_by_day_with_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "watch.db"
+    old = Database(sqlite3.connect(path))
+    migrations.apply(old, stop_before="m004_near_index_by_day")
+    old.execute(
+        "INSERT INTO items (id, url, title, published, first_seen, updated) "
+        "VALUES (1, 'https://a/1', 'Avant', ?, ?, ?)",
+        [iso(NOW), iso(NOW), iso(NOW)],
+    )
+    old.execute(
+        "INSERT INTO sightings (item_id, source_id, guid, url, title, content_hash, seen, how)"
+        " VALUES (1, 'a', 'g', 'https://a/1', 'Avant', 'c', ?, 'new')",
+        [iso(NOW)],
+    )
+    minute = int(NOW.timestamp() // 60)
+    old.conn.executemany(
+        "INSERT INTO near_bands (key, published, item_id) VALUES (?, ?, 1)",
+        [(11, minute), (12, minute), (13, -1), (14, -1440), (15, -1441)],
+    )
+    old.conn.commit()
+    old.close()
+
+    with Store.open(path) as store:
+        rows = store.db.execute("SELECT day, key, published FROM near_bands ORDER BY key")
+        assert [tuple(r) for r in rows] == [
+            (minute // 1440, 11, minute),
+            (minute // 1440, 12, minute),
+            (-1, 13, -1),  # days before 1970 round down, as Python's //
+            (-1, 14, -1440),
+            (-2, 15, -1441),
+        ]
+        found = store.find_near_candidates(
+            [11, 12], start=NOW - timedelta(days=3), end=NOW + timedelta(days=3), source_id="b"
+        )
+        assert [c.item_id for c in found] == [1]
+        plan = store.db.execute("EXPLAIN QUERY PLAN DELETE FROM near_bands WHERE item_id = 1")
+        assert "near_bands_item" in " ".join(str(r) for r in plan)

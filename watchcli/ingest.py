@@ -111,7 +111,8 @@ class Ingester:
                 self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
             return
         near_text = neardup.match_text(entry.title, entry.summary)
-        found = self.match(source, entry, key, near_text)
+        near_keys = neardup.band_keys(near_text)  # for the lookup and for the index
+        found = self.match(source, entry, key, near_text, near_keys)
         if found.item_id is None:
             item_id = self.store.insert_item(entry, source, lang=lang, now=now)
             counts.new_items += 1
@@ -135,7 +136,7 @@ class Ingester:
         published = found.item_published or (
             entry.published if found.item_id is None else self.store.item_published(item_id)
         )
-        self.store.index_near(item_id, published, neardup.band_keys(near_text))
+        self.store.index_near(item_id, published, near_keys)
         if found.how == "new":
             self.created.add(item_id)
         record = item_id not in self.created
@@ -144,7 +145,12 @@ class Ingester:
         self.store.apply_automatic_assignment(item_id, now=now, record=record)
 
     def match(
-        self, source: Source, entry: Entry, key: str | None, text: neardup.MatchText
+        self,
+        source: Source,
+        entry: Entry,
+        key: str | None,
+        text: neardup.MatchText,
+        near_keys: tuple[int, ...],
     ) -> Match:
         """The existing item this entry is a sighting of, how it matched and the score."""
         if key:
@@ -156,16 +162,19 @@ class Ingester:
             if ref is not None:
                 return Match(ref.item_id, "guid", None, ref.sighting_id)
         if source.dedupe:
-            return self.match_near(source, entry, text)
+            return self.match_near(source, entry, text, near_keys)
         return Match(None, "new", None)
 
-    def match_near(self, source: Source, entry: Entry, text: neardup.MatchText) -> Match:
-        """The best near-duplicate among the recent items the index proposes, if good enough."""
+    def match_near(
+        self, source: Source, entry: Entry, text: neardup.MatchText, keys: tuple[int, ...]
+    ) -> Match:
+        """The best near-duplicate among the recent items the index proposes, if good enough;
+        `keys` are the entry's index keys (`neardup.band_keys(text)`)."""
         settings = self.config.dedupe
         window = timedelta(days=settings.window_days)
         threshold = settings.threshold or neardup.DEFAULT_THRESHOLD
         candidates = self.store.find_near_candidates(
-            neardup.band_keys(text),
+            keys,
             start=entry.published - window,
             end=entry.published + window,
             source_id=source.id,

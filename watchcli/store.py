@@ -29,6 +29,13 @@ from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
 
 BUSY_TIMEOUT_SECONDS = 30.0
+# SQLite's page cache per connection, in KiB. The default (2 MiB) holds little more than the
+# top pages of a store of a million items, so every entry read the same index pages again
+# from the OS; 32 MiB holds the inner pages of every index and the pages of the last days that
+# new entries read and write (bench/dedupe_scale.py). Filled only as pages are read: a small
+# store never takes it all; freed when the command ends. No mmap: it would put the pages of a
+# large store in the RSS of every command, and turn an I/O error into a crash (SIGBUS).
+CACHE_KIB = 32 * 1024
 NEAR_CANDIDATES = 16  # items verified per entry at most: the cost stays flat however big
 
 # An item that took no entry of this source automatically since `watchcli split` said so.
@@ -106,6 +113,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             store = cls(path, conn)
             migrations.apply(store.db)
         except sqlite3.DatabaseError as error:
@@ -431,10 +439,9 @@ class Store:
 
     def index_near(self, item_id: int, published: datetime, keys: Iterable[int]) -> None:
         """File `keys` (neardup.band_keys of one sighting) under the item and its date."""
-        minute = _minutes(published)
         self.db.conn.executemany(
-            "INSERT OR IGNORE INTO near_bands (key, published, item_id) VALUES (?, ?, ?)",
-            [(key, minute, item_id) for key in keys],
+            "INSERT OR IGNORE INTO near_bands (day, key, published, item_id) VALUES (?, ?, ?, ?)",
+            _near_rows(item_id, published, keys),
         )
 
     def find_near_candidates(
@@ -453,12 +460,16 @@ class Store:
         one guarded against it by a split."""
         if not keys:
             return []
-        marks = ", ".join("?" * len(keys))
+        first, last = _minutes(start), _minutes(end)
+        days = range(first // MINUTES_A_DAY, last // MINUTES_A_DAY + 1)
+        day_marks, key_marks = ", ".join("?" * len(days)), ", ".join("?" * len(keys))
+        # One B-tree seek per (day, key) of the window: the pages of those days only.
         rows = self._all(
             f"""
             WITH hits AS (
                 SELECT item_id, count(*) AS shared FROM near_bands
-                WHERE key IN ({marks}) AND published BETWEEN ? AND ?
+                WHERE day IN ({day_marks}) AND key IN ({key_marks})
+                  AND published BETWEEN ? AND ?
                 GROUP BY item_id HAVING count(*) >= ?
             ),
             best AS (
@@ -476,7 +487,7 @@ class Store:
             JOIN items i ON i.id = best.item_id
             ORDER BY best.shared DESC, s.id
             """,
-            [*keys, _minutes(start), _minutes(end), min_shared, source_id, source_id, limit],
+            [*days, *keys, first, last, min_shared, source_id, source_id, limit],
         )
         return [NearCandidate(**row) for row in rows]
 
@@ -1140,6 +1151,18 @@ def _explained(row: dict) -> dict:
 def _minutes(when: datetime) -> int:
     """Minutes since the epoch: the index's dates, 4 bytes each."""
     return int(when.timestamp() // 60)
+
+
+MINUTES_A_DAY = 1440
+
+
+def _near_rows(
+    item_id: int, published: datetime, keys: Iterable[int]
+) -> list[tuple[int, int, int, int]]:
+    """The `near_bands` rows (day, key, published, item_id) of one sighting's band keys: filed
+    by day first (migration m004), so that new entries write into the last days' pages only."""
+    minute = _minutes(published)
+    return [(minute // MINUTES_A_DAY, key, minute, item_id) for key in keys]
 
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
