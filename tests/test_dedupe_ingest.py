@@ -13,8 +13,9 @@ import pytest
 from bench.dedupe_sets import corpus_folder, demo_labels, fetch_demo, run_corpus, run_fixtures
 from tests.conftest import Workspace, rss
 from tests.feedserver import FeedServer
+from watchcli import neardup
 from watchcli.config import Config, DedupeSettings, Source
-from watchcli.ingest import Ingester
+from watchcli.ingest import FetchRun, Ingester
 from watchcli.models import Entry
 from watchcli.store import Store
 
@@ -364,3 +365,46 @@ def test_show_explains_a_near_match_and_never_interprets_feed_text(
     assert workspace.run("fetch", "--quiet").returncode == 0
     table = workspace.run("show", "1").stdout
     assert "[bold red]" in table and "near match of #1 (afp, score" in table
+
+
+def test_new_matching_rules_reindex_the_recent_items_once_before_a_fetch(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    day = now.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    a = feed_server.put(
+        "rekey-a.xml",
+        rss(
+            {
+                "title": QUAKE,
+                "link": "https://a.example/1",
+                "guid": "a1",
+                "description": QUAKE_LEDE,
+                "pubDate": day,
+            }
+        ),
+    )
+    config = Config(path=tmp_path / "sources.toml", sources=(Source("afp", a),))
+    with Store.open(tmp_path / "watch.db") as store:
+        FetchRun(store, config).run()
+        # The store as an older version of the rules left it: other keys, another version.
+        store.db.execute("UPDATE near_bands SET key = key + 1")
+        store.set_setting("near_key_version", "n0")
+        b = feed_server.put(
+            "rekey-b.xml",
+            rss(
+                {
+                    "title": "Séisme au Maroc : le bilan s'alourdit à au moins 800 morts",
+                    "link": "https://b.example/1",
+                    "guid": "b1",
+                    "description": QUAKE_LEDE,
+                    "pubDate": day,
+                }
+            ),
+        )
+        config = Config(path=config.path, sources=(Source("afp", a), Source("rfi", b)))
+
+        summary = FetchRun(store, config).run()
+
+        assert (summary.new_items, summary.new_sightings) == (0, 1)
+        assert store.setting("near_key_version") == neardup.NEAR_KEY_VERSION

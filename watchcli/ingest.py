@@ -246,12 +246,26 @@ class FetchRun:
     def run(self) -> RunSummary:
         now = utcnow()
         self.store.sync_sources(self.config.sources)
+        self.ensure_near_keys(now)
         run_id = self.store.start_run(now)
         try:
             asyncio.run(self._run_all())
         finally:
             self.store.finish_run(run_id, self.summary, utcnow())
         return self.summary
+
+    def ensure_near_keys(self, now: datetime) -> None:
+        """When the matching rules changed (a new `NEAR_KEY_VERSION`), the index's old keys
+        match nothing new: re-index the items a new entry can still meet (those dated within
+        the window, with a margin), once, before fetching. Older items keep their exact keys."""
+        if self.store.setting("near_key_version") == neardup.NEAR_KEY_VERSION:
+            return
+        since = now - 2 * timedelta(days=self.config.dedupe.window_days)
+        with self.store.write():
+            for item_id in self.store.items_published_since(since):
+                keys = neardup.sighting_keys(self.store.sighting_texts(item_id))
+                self.store.reindex_near(item_id, keys)
+            self.store.set_setting("near_key_version", neardup.NEAR_KEY_VERSION)
 
     def _to_fetch(self, states: dict[str, SourceState], now: datetime) -> list[Source]:
         """Sources to ask now; the others are reported as skipped (gone, or told to wait)."""

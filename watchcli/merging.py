@@ -100,7 +100,4 @@ def split_sighting(
 
 
 def _reindex(store: Store, item_id: int) -> None:
-    texts = store.sighting_texts(item_id)
-    store.reindex_near(
-        item_id, [neardup.band_keys(neardup.match_text(t, lede)) for t, lede in texts]
-    )
+    store.reindex_near(item_id, neardup.sighting_keys(store.sighting_texts(item_id)))

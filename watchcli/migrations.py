@@ -251,3 +251,18 @@ def m004_near_index_by_day(db: Database) -> None:
         CREATE INDEX near_bands_item ON near_bands (item_id);
         """,
     )
+
+
+@migrations()
+def m005_settings(db: Database) -> None:
+    """Facts about the store itself, such as the version of the near-duplicate keys it holds
+    (see `ingest.FetchRun.ensure_near_keys`)."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE store_settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    )

@@ -601,6 +601,11 @@ class Verdict:
     reason: str | None = None  # why this can never be the same story, when it cannot
 
 
+def sighting_keys(texts: Iterable[tuple[str, str]]) -> list[list[int]]:
+    """The band keys of each (title, lede) of an item's sightings, to re-index the item."""
+    return [list(band_keys(match_text(title, lede))) for title, lede in texts]
+
+
 def _dice(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0

@@ -497,6 +497,21 @@ class Store:
             raise NotFoundError(f"no item {item_id}")
         return parse_iso(row["published"])
 
+    def setting(self, name: str) -> str | None:
+        row = self._one("SELECT value FROM store_settings WHERE name = ?", [name])
+        return row["value"] if row else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO store_settings (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [name, value],
+        )
+
+    def items_published_since(self, since: datetime) -> list[int]:
+        rows = self._all("SELECT id FROM items WHERE published >= ? ORDER BY id", [iso(since)])
+        return [row["id"] for row in rows]
+
     def reindex_near(self, item_id: int, keys_by_sighting: Iterable[Iterable[int]]) -> None:
         """Replace the item's index rows (after a merge or a split changed its sightings)."""
         self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [item_id])
