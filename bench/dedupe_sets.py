@@ -219,7 +219,7 @@ class _OracleIngester(Ingester):
         super().__init__(store, config)
         self.story_of = story_of
 
-    def match_near(self, source: Source, entry: Entry, text: object) -> Match:
+    def match_near(self, source: Source, entry: Entry, text: object, keys: object = None) -> Match:
         story = self.story_of.get((source.id, entry.guid))
         if story is None:
             return Match(None, "new", None)
