@@ -78,6 +78,16 @@ class Workspace:
         self.config.write_text(text, encoding="utf-8")
         return self.config
 
+    def environment(self, user: str | None, env: dict[str, str] | None) -> dict[str, str]:
+        """This workspace's config, `user` acting (None: nobody set), and `env` on top."""
+        full_env = {**os.environ, "WATCHCLI_CONFIG": str(self.config), "COLUMNS": "200"}
+        full_env.pop("WATCHCLI_DB", None)
+        full_env.pop("WATCHCLI_USER", None)
+        if user:
+            full_env["WATCHCLI_USER"] = user
+        full_env.update(env or {})
+        return full_env
+
     def run(
         self,
         *args: str,
@@ -86,12 +96,7 @@ class Workspace:
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
         """The installed `watchcli` in a subprocess, with this workspace's config and store."""
-        full_env = {**os.environ, "WATCHCLI_CONFIG": str(self.config), "COLUMNS": "200"}
-        full_env.pop("WATCHCLI_DB", None)
-        full_env.pop("WATCHCLI_USER", None)
-        if user:
-            full_env["WATCHCLI_USER"] = user
-        full_env.update(env or {})
+        full_env = self.environment(user, env)
         return subprocess.run(
             [str(WATCHCLI), *args],
             capture_output=True,

@@ -48,12 +48,7 @@ class FastWorkspace(Workspace):
         env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, "WATCHCLI_CONFIG": str(self.config), "COLUMNS": "200"}
-        full_env.pop("WATCHCLI_DB", None)
-        full_env.pop("WATCHCLI_USER", None)
-        if user:
-            full_env["WATCHCLI_USER"] = user
-        full_env.update(env or {})
+        full_env = self.environment(user, env)
         stdout, stderr = io.StringIO(), io.StringIO()
         saved = (dict(os.environ), sys.argv, os.getcwd(), cli.out.width)
         os.environ.clear()

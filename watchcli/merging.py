@@ -50,7 +50,7 @@ def merge_items(store: Store, item_ids: list[int], *, by: str, now: datetime) ->
         detail = f"merged {listed} into #{keep} ({moved} sightings moved)"
         if taken:
             detail += "; took " + ", ".join(taken)
-        store.add_history(keep, by=by, action="merge", detail=detail, now=now)
+        store.record_change(keep, by=by, action="merge", detail=detail, now=now)
         store.apply_automatic_assignment(keep, now=now, record=True)
         _reindex(store, keep)
     return MergeResult(keep, tuple(others), moved)
@@ -76,7 +76,7 @@ def split_sighting(
         new_id = store.split_sighting(
             item_id, sighting_id, scope=source.scope if source else None, by=by, now=now
         )
-        store.add_history(
+        store.record_change(
             item_id,
             by=by,
             action="split",
@@ -84,7 +84,7 @@ def split_sighting(
             f"{sighting['source_id']} never merges back into #{item_id}",
             now=now,
         )
-        store.add_history(
+        store.record_change(
             new_id,
             by=by,
             action="split",

@@ -708,14 +708,6 @@ class Store:
         row = self._one("SELECT count(*) AS n FROM sightings WHERE item_id = ?", [item_id])
         return row["n"] if row else 0
 
-    def add_history(
-        self, item_id: int, *, by: str, action: str, detail: str, now: datetime
-    ) -> None:
-        self.db.execute(
-            "INSERT INTO history (item_id, by, at, action, detail) VALUES (?, ?, ?, ?, ?)",
-            [item_id, by, iso(now), action, detail],
-        )
-
     def ensure_item(self, item_id: int) -> None:
         """NotFoundError (saying where a merged item went) unless the item exists."""
         if self._one("SELECT 1 AS x FROM items WHERE id = ?", [item_id]) is None:
@@ -822,16 +814,12 @@ class Store:
             [item_id, by, iso(now), action, detail],
         )
 
-    def require_item(self, item_id: int) -> None:
-        if self._one("SELECT 1 AS ok FROM items WHERE id = ?", [item_id]) is None:
-            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
-
     def _holding(self, item_id: int) -> dict:
         row = self._one(
             "SELECT status, assignee, network, assigned_by FROM items WHERE id = ?", [item_id]
         )
         if row is None:
-            raise NotFoundError(f"no item {item_id}; `watchcli list` shows the ids")
+            raise self._not_found(item_id)
         return row
 
     @staticmethod
@@ -860,7 +848,7 @@ class Store:
 
     def add_note(self, item_id: int, text: str, *, by: str, now: datetime) -> None:
         with self.write():
-            self.require_item(item_id)
+            self.ensure_item(item_id)
             self.db.execute(
                 "INSERT INTO notes (item_id, by, at, text) VALUES (?, ?, ?, ?)",
                 [item_id, by, iso(now), text],
@@ -871,7 +859,7 @@ class Store:
         """The tags the item did not have yet, now added (one history line each)."""
         added = []
         with self.write():
-            self.require_item(item_id)
+            self.ensure_item(item_id)
             for tag in dict.fromkeys(tags):
                 cursor = self.db.execute(
                     "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) VALUES (?, ?, ?, ?)",
@@ -889,7 +877,7 @@ class Store:
         a tag removed by hand."""
         removed = []
         with self.write():
-            self.require_item(item_id)
+            self.ensure_item(item_id)
             for tag in dict.fromkeys(tags):
                 cursor = self.db.execute(
                     "DELETE FROM item_tags WHERE item_id = ? AND tag = ?", [item_id, tag]
