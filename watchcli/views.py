@@ -5,7 +5,7 @@ interpreted."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from rich.console import Group
 from rich.table import Table
@@ -201,15 +201,6 @@ def health_of(row: dict) -> str:
     return source_health(
         gone=bool(row["gone"]), failures=row["failures"], last_attempt=row["last_attempt"]
     )
-
-
-def age(value: str, now: datetime) -> str:
-    seconds = (now - parse_iso(value)).total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)} {unit}"
-    return "now"
-
 
 def stats_view(report: dict) -> Group:
     """`watchcli stats` for people: the window, the figures, then who handled what."""
