@@ -202,6 +202,7 @@ def health_of(row: dict) -> str:
         gone=bool(row["gone"]), failures=row["failures"], last_attempt=row["last_attempt"]
     )
 
+
 def stats_view(report: dict) -> Group:
     """`watchcli stats` for people: the window, the figures, then who handled what."""
     if report["week"]:
