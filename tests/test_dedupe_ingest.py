@@ -180,19 +180,23 @@ def story_feed(*items: tuple[str, str, int]) -> str:
     )
 
 
-def setup_two_sources(workspace: Workspace, feed_server: FeedServer, name: str) -> None:
+REWRITE = "Séisme au Maroc : le bilan s'alourdit à au moins 800 morts"
+UNRELATED = "Festival des Solidarités : le programme est en ligne"
+
+
+def setup_two_sources(
+    workspace: Workspace, feed_server: FeedServer, name: str, second_title: str = REWRITE
+) -> None:
+    """afp (cerapcoop) carries QUAKE, rfi (resacoop) `second_title` two hours later; afp is
+    fetched first, so item 1 is afp's (and, for the rewrite, rfi's entry its near sighting)."""
     a = feed_server.put(f"{name}-a.xml", story_feed(("a1", QUAKE, 0)))
-    b = feed_server.put(
-        f"{name}-b.xml",
-        story_feed(("b1", "Séisme au Maroc : le bilan s'alourdit à au moins 800 morts", 2)),
-    )
+    b = feed_server.put(f"{name}-b.xml", story_feed(("b1", second_title, 2)))
     workspace.write_config(
         [
             {"id": "afp", "url": a, "network": "cerapcoop"},
             {"id": "rfi", "url": b, "network": "resacoop"},
         ]
     )
-    # afp first, so item 1 is afp's and rfi's entry is its near sighting.
     assert workspace.run("fetch", "--quiet", "--source", "afp").returncode == 0
     assert workspace.run("fetch", "--quiet").returncode == 0
 
@@ -293,26 +297,10 @@ def test_merge_and_split_errors(
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def two_unrelated_items(workspace: Workspace, feed_server: FeedServer, name: str) -> None:
-    a = feed_server.put(f"{name}-a.xml", story_feed(("t1", QUAKE, 0)))
-    b = feed_server.put(
-        f"{name}-b.xml",
-        story_feed(("t2", "Festival des Solidarités : le programme est en ligne", 1)),
-    )
-    workspace.write_config(
-        [
-            {"id": "afp", "url": a, "network": "cerapcoop"},
-            {"id": "rfi", "url": b, "network": "resacoop"},
-        ]
-    )
-    assert workspace.run("fetch", "--quiet", "--source", "afp").returncode == 0
-    assert workspace.run("fetch", "--quiet").returncode == 0
-
-
 def test_merge_keeps_the_decision_and_holder_of_the_merged_item(
     workspace: Workspace, feed_server: FeedServer
 ) -> None:
-    two_unrelated_items(workspace, feed_server, "decided")
+    setup_two_sources(workspace, feed_server, "decided", UNRELATED)
     assert workspace.run("claim", "2", user="lea").returncode == 0
     assert workspace.run("select", "2", user="lea").returncode == 0
 
@@ -329,7 +317,7 @@ def test_merge_keeps_the_decision_and_holder_of_the_merged_item(
 def test_merge_and_split_refuse_items_another_member_holds_and_non_members(
     workspace: Workspace, feed_server: FeedServer
 ) -> None:
-    two_unrelated_items(workspace, feed_server, "held")
+    setup_two_sources(workspace, feed_server, "held", UNRELATED)
     assert workspace.run("claim", "2", user="lea").returncode == 0
 
     refused = workspace.run("merge", "1", "2", user="camille")

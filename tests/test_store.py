@@ -225,3 +225,17 @@ def test_the_near_duplicate_index_is_refiled_by_day_with_its_rows(tmp_path: Path
         assert [c.item_id for c in found] == [1]
         plan = store.db.execute("EXPLAIN QUERY PLAN DELETE FROM near_bands WHERE item_id = 1")
         assert "near_bands_item" in " ".join(str(r) for r in plan)
+
+
+def test_figures_read_only_the_window_through_indexes(store: Store) -> None:
+    statements: list[tuple[str, object]] = []
+    store.db._tracer = lambda sql, params: statements.append((sql, params))
+    store.figures(NOW - timedelta(days=7), NOW)
+    store.db._tracer = None
+    assert statements
+    for sql, params in statements:
+        plan = store.db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        scans = [
+            row[-1] for row in plan if row[-1].startswith("SCAN ") and "CONSTANT" not in row[-1]
+        ]
+        assert not scans, (sql, scans)

@@ -266,3 +266,9 @@ def m005_settings(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations()
+def m006_sightings_seen(db: Database) -> None:
+    """`stats` and the digest count the sightings merged in a week: by date, not by a scan."""
+    _run_script(db, "CREATE INDEX sightings_seen ON sightings (seen);")

@@ -1028,22 +1028,23 @@ class Store:
         item has one status.
         """
         window = [iso(since), iso(until)]
-        networks_per_item = """
-            SELECT s.item_id, count(DISTINCT src.network) AS networks
-            FROM sightings s JOIN sources src ON src.id = s.source_id
-            WHERE src.network IS NOT NULL GROUP BY s.item_id
+        # Only the window's items are looked at (indexes on first_seen and handled_at), each
+        # through its own sightings: never an aggregate over the whole store.
+        shared_item = """
+            (SELECT count(DISTINCT src.network) FROM sightings s
+             JOIN sources src ON src.id = s.source_id
+             WHERE s.item_id = i.id AND src.network IS NOT NULL) > 1
         """
         one = self._one(
             f"""
             SELECT
               (SELECT count(*) FROM items WHERE first_seen >= ? AND first_seen < ?) AS fetched,
-              (SELECT count(*) FROM sightings WHERE how != 'new' AND seen >= ? AND seen < ?)
+              (SELECT count(*) FROM sightings WHERE seen >= ? AND seen < ? AND how != 'new')
                   AS merged,
-              (SELECT count(*) FROM items i JOIN ({networks_per_item}) n ON n.item_id = i.id
-               WHERE n.networks > 1 AND i.first_seen >= ? AND i.first_seen < ?) AS shared,
-              (SELECT count(*) FROM items i JOIN ({networks_per_item}) n ON n.item_id = i.id
-               WHERE n.networks > 1 AND i.handled_at >= ? AND i.handled_at < ?)
-                  AS shared_handled
+              (SELECT count(*) FROM items i
+               WHERE i.first_seen >= ? AND i.first_seen < ? AND {shared_item}) AS shared,
+              (SELECT count(*) FROM items i
+               WHERE i.handled_at >= ? AND i.handled_at < ? AND {shared_item}) AS shared_handled
             """,
             window * 4,
         )
