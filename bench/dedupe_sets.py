@@ -1,41 +1,57 @@
-"""The labelled evaluation sets of the near-duplicate stage, run through the real pipeline.
+"""The labelled sets of the near-duplicate stage: what the model is fitted on, and what it is
+only ever measured on.
 
-Each set is ingested into a fresh SQLite store by the real `Ingester` (or the real `FetchRun`
-for the demo), then judged pair by pair against its labels:
+Two kinds of sets:
 
-- fixtures: `tests/fixtures/dedupe/stories.jsonl`, hand-written French and English entries
-  (wire rewrites, institutional relays, hard negatives), one `story` label each;
-- corpus: the French same-day feeds of 2025-02-10 in ../shared/corpus/feeds (read as fetch
-  reads them), labelled in `tests/fixtures/dedupe/corpus_2025-02-10.json` (our labels only:
-  file, GUID, cluster), skipped when the corpus is absent;
-- demo: the bundled demo feeds, served on loopback and fetched, labelled by the JSON block of
-  watchcli/demo/STORIES.md.
+- **streams**: collections of entries as feeds deliver them (title, summary, source, date),
+  labelled by story. They are ingested by the real pipeline into a fresh SQLite store in one
+  canonical order (date, source, id) and judged pair by pair: a pair is two entries, from two
+  sources or from one; positive when they have the same story label (or the same canonical
+  URL, which is the same article); pairs a label file calls `related` (the same event from
+  another angle) count neither way.
+- **pairs**: sentence pairs with a graded similarity (STS-B, SemEval-2022 Task 8), judged one
+  pair at a time by the pure decision (`neardup`), the index's candidate rule included, with
+  the weights a store holding that set's texts would give.
 
-A pair is two entries of different sources. Positive: the same story (the same label, or the
-same canonical URL or GUID, which is the same article). Pairs in two languages, and pairs a
-label file calls `related` (same event, another angle), count neither way.
+Fit (the model's coefficients and the prior's counts come from these only):
+
+- `fixtures`: `tests/fixtures/dedupe/stories.jsonl`, hand-written French and English entries;
+- `corpus-2025-02-10`: the French same-day feeds of ../shared/corpus/feeds, labels in
+  `tests/fixtures/dedupe/corpus_2025-02-10.json`;
+- `templated`: real alert and job feeds (GDACS, UNHCR jobs) from ../shared/corpus/feeds, where
+  every GUID is its own event: the same source telling different events with one template;
+- `stsb-{train,dev}-{en,fr}`: STS-B news headlines (English, and its French translation);
+- `semeval-train`: SemEval-2022 Task 8 pairs with texts (en, fr, de, es; the original pairs,
+  not the team's machine-translated ones).
+
+Held out (never fitted, tuned or looked at while writing rules; labelled before the matcher
+ran on them):
+
+- `stsb-test-{en,fr}`;
+- `googlenews-fr-2020-01-10`: one day of French Google News titles (3,974 articles),
+  labels in `tests/fixtures/dedupe/googlenews-fr_2020-01-10.json`;
+- `en-2023-05-03`: one day of 13 English outlets (656 entries, with summaries), labels in
+  `tests/fixtures/dedupe/en-same-day_2023-05-03.json`.
+
+Graded pairs become labels so: STS-B 4–5 ("mostly" to "completely equivalent") is the same
+story, below 2 ("not equivalent", at most the same topic) another; 2–4 (shares details,
+roughly equivalent) counts neither way, as `related` does in the streams. SemEval's Overall is
+1 (very similar) to 4: at most 1.5 the same story, 3 and more another.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 
-from watchcli.config import Config, DedupeSettings, Source, load_config
-from watchcli.dates import utcnow
-from watchcli.demo import load_feeds, serve_feeds, write_demo_config
-from watchcli.ingest import FetchRun, Ingester, Match
-from watchcli.models import Entry
+from watchcli import neardup
 from watchcli.parse import read_feed
-from watchcli.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "dedupe"
@@ -43,35 +59,332 @@ STORIES_MD = REPO / "watchcli" / "demo" / "STORIES.md"
 CORPUS_DAY = "2025-02-10"
 CORPUS_OUTLETS = ("franceinfo", "lefigaro", "liberation", "bfm", "elucid", "blast")
 CORPUS_SEEN = datetime(2025, 2, 10, 12, 40, tzinfo=UTC)
+TEMPLATED_FEEDS = (
+    "gdacs-rss-7d_2019-12-30.xml",
+    "gdacs-archive-orange-alerts_2016-04-09.xml",
+    "gdacs-archive-india_2016-04-09.xml",
+    "unhcr-jobs-via-cinfoposte_2026-07-23.xml",
+)
+STS_SAME, STS_OTHER = 4.0, 2.0
+SEMEVAL_SAME, SEMEVAL_OTHER = 1.5, 3.0
+SEMEVAL_LANGS = ("en", "fr", "de", "es")
+IMPUTED_HOURS = 6.0  # pair sets say nothing of time: a typical gap between two outlets
 
 
-def corpus_folder() -> Path | None:
-    """../shared/corpus/feeds of the nearest folder above the repository that has one."""
+def corpus_root() -> Path | None:
+    """../shared/corpus of the nearest folder above the repository that has one."""
     for parent in REPO.parents:
-        folder = parent / "shared" / "corpus" / "feeds"
-        if folder.is_dir():
+        folder = parent / "shared" / "corpus"
+        if (folder / "feeds").is_dir():
             return folder
     return None
 
 
-@dataclass
-class Labelled:
-    """One entry of a set: who published it, its label and language."""
+def corpus_folder() -> Path | None:
+    """../shared/corpus/feeds, when it is there."""
+    root = corpus_root()
+    return root / "feeds" if root else None
 
-    key: tuple[str, str]  # (source, guid)
-    story: str
-    lang: str = "fr"
+
+@dataclass(frozen=True)
+class Doc:
+    """One entry of a stream set."""
+
+    source: str
+    guid: str
+    title: str
+    summary: str
+    published: datetime
+    story: str  # its label; an entry of its own has a label of its own
     url: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.guid)
+
+
+@dataclass
+class Stream:
+    name: str
+    role: str  # "fit" or "held-out"
+    docs: list[Doc]
+    related: set[frozenset[str]] = field(default_factory=set)  # story pairs that count neither way
+
+    def ordered(self) -> list[Doc]:
+        """The canonical order of ingestion: by date, then source, then id."""
+        return sorted(self.docs, key=lambda d: (d.published, d.source, d.guid))
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: tuple[str, str]  # (title, summary)
+    b: tuple[str, str]
+    same: bool
+
+
+@dataclass
+class Pairs:
+    name: str
+    role: str
+    pairs: list[Pair]
+
+
+# --- streams --------------------------------------------------------------------------------
+
+
+def fixtures() -> Stream:
+    rows = [
+        json.loads(line)
+        for line in (FIXTURES / "stories.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    docs = []
+    for row in rows:
+        url = f"https://{row['source']}.example.org/{row['id']}"
+        published = datetime.fromisoformat(row["date"])
+        docs.append(
+            Doc(row["source"], url, row["title"], row["summary"], published, row["story"], url)
+        )
+    return Stream("fixtures", "fit", docs)
+
+
+def _feed_docs(path: Path, source: str, seen: datetime) -> list[Doc]:
+    content = read_feed(path.read_bytes(), "", f"https://{source}.example.org/", seen)
+    docs, guids = [], set()
+    for entry in content.entries:
+        if entry.guid in guids:
+            continue  # a GUID twice in one feed is one entry
+        guids.add(entry.guid)
+        docs.append(
+            Doc(
+                source,
+                entry.guid,
+                entry.title,
+                entry.summary,
+                entry.published,
+                f"{source}|{entry.guid}",
+                entry.url,
+            )
+        )
+    return docs
+
+
+def _labelled(name: str, role: str, docs: list[Doc], labels: dict) -> Stream:
+    """`docs` with the story labels of a label file ({cluster: [[source, id], …]} or
+    {cluster: [id, …]}), entries sharing a GUID or a canonical URL being one article."""
+    story_of: dict[tuple[str, str] | str, str] = {}
+    for cluster, members in labels["clusters"].items():
+        for member in members:
+            story_of[tuple(member) if isinstance(member, list) else member] = cluster
+    article: dict[str, str] = {}
+    out = []
+    for doc in docs:
+        story = story_of.get(doc.key) or story_of.get(doc.guid)
+        for handle in (doc.guid, doc.url):
+            if handle and story is None:
+                story = article.get(handle)
+        story = story or doc.story
+        for handle in (doc.guid, doc.url):
+            if handle:
+                article.setdefault(handle, story)
+        out.append(Doc(doc.source, doc.guid, doc.title, doc.summary, doc.published, story, doc.url))
+    related = {
+        frozenset((a, b))
+        for group in labels.get("related", [])
+        for a, b in combinations(group, 2)
+        if a != b
+    }
+    return Stream(name, role, out, related)
+
+
+def corpus_day(root: Path) -> Stream:
+    docs: list[Doc] = []
+    for path in sorted((root / "feeds").glob(f"*_{CORPUS_DAY}.xml")):
+        if path.name.startswith(CORPUS_OUTLETS) and "HTML" not in path.name:
+            docs += _feed_docs(path, path.name.removesuffix(f"_{CORPUS_DAY}.xml"), CORPUS_SEEN)
+    labels = json.loads((FIXTURES / f"corpus_{CORPUS_DAY}.json").read_text("utf-8"))
+    return _labelled(f"corpus-{CORPUS_DAY}", "fit", docs, labels)
+
+
+def templated(root: Path) -> Stream:
+    """Alert and job feeds: one template, a different event for every GUID."""
+    docs: list[Doc] = []
+    for name in TEMPLATED_FEEDS:
+        path = root / "feeds" / name
+        if path.exists():
+            docs += _feed_docs(path, name.split("_")[0], CORPUS_SEEN)
+    return _labelled("templated", "fit", docs, {"clusters": {}})
+
+
+def googlenews(root: Path) -> Stream | None:
+    """Held out: each article its own source (the file does not say which outlet)."""
+    labels_path = FIXTURES / "googlenews-fr_2020-01-10.json"
+    if not labels_path.exists():
+        return None
+    path = root / "dedup-datasets" / "googlenews-fr-titles-unlabeled_2020-01-10.csv"
+    first: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.reader(f):
+            oid = re.sub(r"^ObjectId\((\w+)\)$", r"\1", row[2])
+            first.setdefault(oid, row)
+    docs = [
+        Doc(
+            f"g{oid[-8:]}",
+            oid,
+            row[0],
+            "",
+            datetime.fromisoformat(row[1]).replace(tzinfo=UTC),
+            oid,
+        )
+        for oid, row in first.items()
+    ]
+    labels = json.loads(labels_path.read_text("utf-8"))
+    return _labelled("googlenews-fr-2020-01-10", "held-out", docs, labels)
+
+
+def english_day(root: Path) -> Stream | None:
+    labels_path = FIXTURES / "en-same-day_2023-05-03.json"
+    if not labels_path.exists():
+        return None
+    docs: list[Doc] = []
+    for path in sorted((root / "dedup-datasets" / "rss-link-db-en-same-day_2023-05-03").iterdir()):
+        source = path.name.removesuffix("_entries.json")
+        seen = set()
+        for row in json.loads(path.read_text("utf-8")):
+            if row["link"] in seen:
+                continue
+            seen.add(row["link"])
+            published = datetime.fromisoformat(row["date_published"])
+            summary = _text(row.get("description") or "")
+            docs.append(
+                Doc(
+                    source,
+                    row["link"],
+                    _text(row["title"]),
+                    summary,
+                    published,
+                    f"{source}|{row['link']}",
+                    row["link"],
+                )
+            )
+    labels = json.loads(labels_path.read_text("utf-8"))
+    # Labels name entries by (file stem, link); a link is the entry's GUID here.
+    return _labelled("en-2023-05-03", "fit", docs, labels)
+
+
+def _text(html: str) -> str:
+    from watchcli.text import clean_text, html_to_text
+
+    return clean_text(html_to_text(html))
+
+
+def streams(root: Path | None = None, *, held_out: bool = True) -> list[Stream]:
+    """Every stream set that is here: fixtures always, the corpus ones when it is there."""
+    out = [fixtures()]
+    root = root or corpus_root()
+    if root:
+        out += [corpus_day(root), templated(root)]
+        out += [s for s in (english_day(root),) if s]
+        if held_out:
+            out += [s for s in (googlenews(root),) if s]
+    return out
+
+
+# --- pairs ----------------------------------------------------------------------------------
+
+
+def stsb(root: Path, split: str, lang: str) -> Pairs:
+    """The news-headline pairs of STS-B; the French rows are aligned one to one with the
+    English ones, so the genre of row i in English says which French rows are headlines."""
+    folder = root / "dedup-datasets"
+    with (folder / f"stsbenchmark_sts-{split}.csv").open(encoding="utf-8") as f:
+        english = [line.rstrip("\n").split("\t") for line in f]
+    with (folder / f"stsb-multi-mt_fr-{split}.csv").open(encoding="utf-8", newline="") as f:
+        french = list(csv.reader(f))
+    assert len(english) == len(french), "STS-B files out of step"
+    pairs = []
+    for en, fr in zip(english, french, strict=True):
+        if en[:2] != ["main-news", "headlines"]:
+            continue
+        score = float(en[4])
+        if STS_OTHER <= score < STS_SAME:
+            continue
+        a, b = (en[5], en[6]) if lang == "en" else (fr[0], fr[1])
+        pairs.append(Pair((a, ""), (b, ""), score >= STS_SAME))
+    role = "held-out" if split == "test" else "fit"
+    return Pairs(f"stsb-{split}-{lang}", role, pairs)
+
+
+def _title_and_body(text: str) -> tuple[str, str]:
+    """SemEval texts run the title into the body; a double space or a newline parts them, else
+    the first sentence is the title."""
+    text = text.strip()
+    for mark in ("  ", "\n"):
+        cut = text.find(mark)
+        if 0 < cut < 250:
+            return text[:cut].strip(), text[cut:].strip()
+    match = re.search(r"[.!?](?:\s|$)", text[:250])
+    cut = match.end() if match else min(len(text), 120)
+    return text[:cut].strip(), text[cut:].strip()
+
+
+def semeval(root: Path) -> Pairs:
+    path = root / "dedup-datasets" / "semeval2022-task8_hfl-example-with-texts_training_set.csv"
+    pairs = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            original = row["pair_id"].replace("_", "").isdigit()
+            if not original or row["lang1"] != row["lang2"] or row["lang1"] not in SEMEVAL_LANGS:
+                continue
+            overall = float(row["Overall"])
+            if SEMEVAL_SAME < overall < SEMEVAL_OTHER:
+                continue
+            pairs.append(
+                Pair(
+                    _title_and_body(row["text1"]),
+                    _title_and_body(row["text2"]),
+                    overall <= SEMEVAL_SAME,
+                )
+            )
+    return Pairs("semeval-train", "fit", pairs)
+
+
+def pair_sets(root: Path | None = None, *, held_out: bool = True) -> list[Pairs]:
+    root = root or corpus_root()
+    if not root:
+        return []
+    out = [stsb(root, split, lang) for split in ("train", "dev") for lang in ("en", "fr")]
+    # out.append(semeval(root))
+    if held_out:
+        out += [stsb(root, "test", lang) for lang in ("en", "fr")]
+    return out
+
+
+def retrieved(a: neardup.MatchText, b: neardup.MatchText, weights: neardup.Weights) -> bool:
+    """Whether the index would propose `b` to `a` (or `a` to `b`: whichever came first)."""
+    for x, y in ((a, b), (b, a)):
+        asked = neardup.query_tokens(x, weights)
+        shared = set(asked) & set(neardup.index_tokens(y))
+        rarest = max(map(weights, shared), default=0.0) / weights.top
+        if neardup.is_candidate(len(shared), len(asked), rarest):
+            return True
+    return False
+
+
+# --- scoring --------------------------------------------------------------------------------
 
 
 @dataclass
 class Score:
     name: str
+    role: str = "fit"
     entries: int = 0
     items: int = 0
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    same_source_tp: int = 0
+    same_source_fn: int = 0
     false_merges: list[tuple[str, str]] = field(default_factory=list)
     misses: list[tuple[str, str]] = field(default_factory=list)
 
@@ -88,196 +401,52 @@ class Score:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
-
-def judge(
-    name: str,
-    entries: list[Labelled],
-    item_of: dict[tuple[str, str], int],
-    *,
-    related: Iterable[frozenset[str]] = (),
-    titles: dict[tuple[str, str], str] | None = None,
-) -> Score:
-    """Pairwise precision and recall of the items the pipeline made against the labels."""
-    related_pairs = {frozenset((a, b)) for group in related for a, b in combinations(group, 2)}
-    score = Score(name, entries=len(entries), items=len({item_of[e.key] for e in entries}))
-    titles = titles or {}
-    for a, b in combinations(entries, 2):
-        if a.key[0] == b.key[0] or a.lang != b.lang:
-            continue
-        same = a.story == b.story or (a.url != "" and a.url == b.url)
-        if not same and frozenset((a.story, b.story)) in related_pairs:
-            continue
-        merged = item_of[a.key] == item_of[b.key]
-        shown = (titles.get(a.key, a.key[1]), titles.get(b.key, b.key[1]))
+    def count(self, same: bool, merged: bool, shown: tuple[str, str], same_source: bool) -> None:
         if same and merged:
-            score.tp += 1
+            self.tp += 1
+            self.same_source_tp += same_source
         elif merged:
-            score.fp += 1
-            score.false_merges.append(shown)
+            self.fp += 1
+            self.false_merges.append(shown)
         elif same:
-            score.fn += 1
-            score.misses.append(shown)
+            self.fn += 1
+            self.same_source_fn += same_source
+            self.misses.append(shown)
+
+
+def judge(stream: Stream, item_of: dict[tuple[str, str], int]) -> Score:
+    """Pairwise precision and recall of the items the pipeline made against the labels."""
+    docs = [d for d in stream.docs if d.key in item_of]
+    score = Score(stream.name, stream.role, len(docs), len({item_of[d.key] for d in docs}))
+    by_item: dict[int, list[Doc]] = defaultdict(list)
+    by_story: dict[str, list[Doc]] = defaultdict(list)
+    for doc in docs:
+        by_item[item_of[doc.key]].append(doc)
+        by_story[doc.story].append(doc)
+    # Only pairs that are merged or labelled the same can count: walk those, not all pairs.
+    seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    for group in (*by_item.values(), *by_story.values()):
+        for a, b in combinations(group, 2):
+            pair = (a.key, b.key) if a.key < b.key else (b.key, a.key)
+            if pair in seen:
+                continue
+            seen.add(pair)
+            same = a.story == b.story or (a.url != "" and a.url == b.url)
+            if not same and frozenset((a.story, b.story)) in stream.related:
+                continue
+            shown = (f"[{a.source}] {a.title}", f"[{b.source}] {b.title}")
+            score.count(same, item_of[a.key] == item_of[b.key], shown, a.source == b.source)
     return score
 
 
-def _config(sources: Iterable[str], folder: Path, *, threshold: float = 0.0) -> Config:
-    return Config(
-        path=folder / "sources.toml",
-        sources=tuple(Source(id=s, url=f"https://{s}.example.org/feed") for s in sources),
-        dedupe=DedupeSettings(threshold=threshold),
-    )
-
-
-def ingest(
-    store: Store,
-    config: Config,
-    batches: Iterable[tuple[str, list[Entry]]],
-    now: datetime,
-    *,
-    ingester: Ingester | None = None,
-) -> None:
-    """Store each (source, entries) batch as one fetch would, in the order given."""
-    ingester = ingester or Ingester(store, config)
-    for source_id, batch in batches:
-        source = config.source(source_id)
-        assert source is not None
-        with store.write():
-            ingester.store_entries(source, tuple(batch), lang=None, now=now)
-
-
-def item_map(store: Store) -> dict[tuple[str, str], int]:
-    rows = store.db.execute("SELECT source_id, guid, item_id FROM sightings").fetchall()
-    return {(source, guid): item for source, guid, item in rows}
-
-
-@contextmanager
-def temp_store() -> Iterator[tuple[Store, Path]]:
-    with tempfile.TemporaryDirectory(prefix="watchcli-dedupe-") as tmp:
-        folder = Path(tmp)
-        with Store.open(folder / "watch.db") as store:
-            yield store, folder
-
-
-# --- fixtures -------------------------------------------------------------------------------
-
-
-def load_fixtures(path: Path = FIXTURES / "stories.jsonl") -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-def fixture_entry(row: dict) -> Entry:
-    url = f"https://{row['source']}.example.org/{row['id']}"
-    return Entry(
-        guid=url,
-        url=url,
-        link=url,
-        title=row["title"],
-        summary=row["summary"],
-        published=datetime.fromisoformat(row["date"]),
-        dated=True,
-    )
-
-
-def run_fixtures(*, threshold: float = 0.0) -> Score:
-    rows = sorted(load_fixtures(), key=lambda r: r["date"])
-    with temp_store() as (store, folder):
-        config = _config(sorted({r["source"] for r in rows}), folder, threshold=threshold)
-        # Entries arrive one by one in date order: each source's feed as the hours go by.
-        ingest(store, config, ((r["source"], [fixture_entry(r)]) for r in rows), utcnow())
-        item_of = item_map(store)
-    entries = [Labelled((r["source"], fixture_entry(r).guid), r["story"], r["lang"]) for r in rows]
-    titles = {(r["source"], fixture_entry(r).guid): r["title"] for r in rows}
-    return judge("fixtures", entries, item_of, titles=titles)
-
-
-# --- corpus ---------------------------------------------------------------------------------
-
-
-def corpus_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.glob(f"*_{CORPUS_DAY}.xml")
-        if p.name.startswith(CORPUS_OUTLETS) and "HTML" not in p.name
-    )
-
-
-def read_corpus(folder: Path) -> dict[str, list[Entry]]:
-    """Each file of the same-day set as a source (its name without the date)."""
-    out = {}
-    for path in corpus_files(folder):
-        source = path.name.removesuffix(f"_{CORPUS_DAY}.xml")
-        content = read_feed(path.read_bytes(), "", f"https://{source}.example.org/", CORPUS_SEEN)
-        out[source] = list(content.entries)
+def clusters(item_of: dict[tuple[str, str], int]) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for key, item in item_of.items():
+        out[item].append(key)
     return out
 
 
-class _OracleIngester(Ingester):
-    """The real pipeline with a perfect verifier: an entry joins an item that holds an entry of
-    its labelled story, unless its source is already on that item (the same-source rule)."""
-
-    def __init__(self, store: Store, config: Config, story_of: dict[tuple[str, str], str]):
-        super().__init__(store, config)
-        self.story_of = story_of
-
-    def match_near(self, source: Source, entry: Entry, text: object, keys: object = None) -> Match:
-        story = self.story_of.get((source.id, entry.guid))
-        if story is None:
-            return Match(None, "new", None)
-        rows = self.store.db.execute("SELECT item_id, source_id, guid, id FROM sightings")
-        items: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
-        for item, source_id, guid, sighting in rows.fetchall():
-            items[item].append((source_id, guid, sighting))
-        for item, sightings in items.items():
-            if any(s == source.id for s, _, _ in sightings):
-                continue
-            if any(self.story_of.get((s, g)) == story for s, g, _ in sightings):
-                published = self.store.item_published(item)
-                return Match(item, "near", 1.0, sightings[0][2], published)
-        return Match(None, "new", None)
-
-
-def run_corpus(folder: Path, *, threshold: float = 0.0, oracle: bool = False) -> Score:
-    """The corpus set; with `oracle`, the ceiling: what a perfect verifier would score under the
-    same-source rule (a feed that carries one story twice under two URLs keeps two items)."""
-    labels = json.loads((FIXTURES / f"corpus_{CORPUS_DAY}.json").read_text("utf-8"))
-    feeds = read_corpus(folder)
-    story_of: dict[tuple[str, str], str] = {}
-    for cluster, members in labels["clusters"].items():
-        for source, guid in members:
-            story_of[(source, guid)] = cluster
-    with temp_store() as (store, tmp):
-        config = _config(sorted(feeds), tmp, threshold=threshold)
-        ingester = _OracleIngester(store, config, story_of) if oracle else None
-        ingest(store, config, sorted(feeds.items()), CORPUS_SEEN, ingester=ingester)
-        item_of = item_map(store)
-    entries = []
-    titles = {}
-    for source, batch in feeds.items():
-        for entry in batch:
-            key = (source, entry.guid)
-            if key in {e.key for e in entries[-len(batch) :]}:
-                continue  # a GUID twice in one feed is one entry
-            entries.append(
-                Labelled(key, story_of.get(key, f"{source}|{entry.guid}"), "fr", entry.url)
-            )
-            titles[key] = f"[{source}] {entry.title}"
-    related = [frozenset(group) for group in labels.get("related", [])]
-    name = "ceiling" if oracle else "corpus"
-    return judge(name, _same_article(entries), item_of, related=related, titles=titles)
-
-
-def _same_article(entries: list[Labelled]) -> list[Labelled]:
-    """Entries with the same GUID anywhere are one article: give them one story label."""
-    by_guid: dict[str, str] = {}
-    for entry in entries:
-        by_guid.setdefault(entry.key[1], entry.story)
-    return [
-        Labelled(e.key, e.story if not e.story.count("|") else by_guid[e.key[1]], e.lang, e.url)
-        for e in entries
-    ]
-
-
-# --- demo -----------------------------------------------------------------------------------
+# --- the demo -------------------------------------------------------------------------------
 
 
 def demo_labels() -> tuple[dict[tuple[str, str], str], list[tuple[str, str, str, str]]]:
@@ -297,30 +466,3 @@ def demo_labels() -> tuple[dict[tuple[str, str], str], list[tuple[str, str, str,
             for b in case["different_story"]:
                 negatives.append((a["source"], a["guid"], b["source"], b["guid"]))
     return story_of, negatives
-
-
-def fetch_demo(store_path: Path, *, threshold: float = 0.0) -> dict[tuple[str, str], int]:
-    """The real fetch of the demo feeds from a loopback server into `store_path`."""
-    with serve_feeds(load_feeds(utcnow())) as base_url:
-        config_path = store_path.parent / "sources.toml"
-        config = load_config(write_demo_config(config_path, base_url, store_path))
-        if threshold:
-            config = Config(**{**config.__dict__, "dedupe": DedupeSettings(threshold=threshold)})
-        with Store.open(store_path) as store:
-            FetchRun(store, config).run()
-            return item_map(store)
-
-
-def run_demo(*, threshold: float = 0.0) -> Score:
-    story_of, _ = demo_labels()
-    with tempfile.TemporaryDirectory(prefix="watchcli-demo-eval-") as tmp:
-        item_of = fetch_demo(Path(tmp) / "watch.db", threshold=threshold)
-    entries = [Labelled(key, story_of.get(key, f"{key[0]}|{key[1]}")) for key in item_of]
-    return judge("demo", entries, item_of)
-
-
-def clusters(item_of: dict[tuple[str, str], int]) -> dict[int, list[tuple[str, str]]]:
-    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for key, item in item_of.items():
-        out[item].append(key)
-    return out

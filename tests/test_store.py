@@ -13,6 +13,8 @@ from watchcli.config import Source
 from watchcli.dates import iso
 from watchcli.errors import NotFoundError
 from watchcli.migrations import migrations
+from watchcli.neardup import MatchText
+from watchcli.store_near import day_of
 from watchcli.models import Entry
 from watchcli.store import Store
 
@@ -188,43 +190,39 @@ def test_a_store_from_every_earlier_schema_upgrades_with_its_data(tmp_path: Path
             assert store.set_status(7, "selected", by="camille", now=NOW)
 
 
-def test_the_near_duplicate_index_is_refiled_by_day_with_its_rows(tmp_path: Path) -> None:
+def test_the_minhash_index_gives_way_to_tokens_and_the_items_are_reindexed(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "watch.db"
     old = Database(sqlite3.connect(path))
-    migrations.apply(old, stop_before="m004_near_index_by_day")
+    migrations.apply(old, stop_before="m007_near_tokens")
     old.execute(
-        "INSERT INTO items (id, url, title, published, first_seen, updated) "
-        "VALUES (1, 'https://a/1', 'Avant', ?, ?, ?)",
+        "INSERT INTO items (id, url, title, summary, published, first_seen, updated) "
+        "VALUES (1, 'https://a/1', 'Séisme au Maroc : 800 morts', 'Le Haut Atlas.', ?, ?, ?)",
         [iso(NOW), iso(NOW), iso(NOW)],
     )
     old.execute(
         "INSERT INTO sightings (item_id, source_id, guid, url, title, content_hash, seen, how)"
-        " VALUES (1, 'a', 'g', 'https://a/1', 'Avant', 'c', ?, 'new')",
+        " VALUES (1, 'a', 'g', 'https://a/1', 'Séisme au Maroc : 800 morts', 'c', ?, 'new')",
         [iso(NOW)],
     )
-    minute = int(NOW.timestamp() // 60)
-    old.conn.executemany(
-        "INSERT INTO near_bands (key, published, item_id) VALUES (?, ?, 1)",
-        [(11, minute), (12, minute), (13, -1), (14, -1440), (15, -1441)],
-    )
+    old.execute("INSERT INTO near_bands (day, key, published, item_id) VALUES (1, 2, 3, 1)")
     old.conn.commit()
     old.close()
 
     with Store.open(path) as store:
-        rows = store.db.execute("SELECT day, key, published FROM near_bands ORDER BY key")
-        assert [tuple(r) for r in rows] == [
-            (minute // 1440, 11, minute),
-            (minute // 1440, 12, minute),
-            (-1, 13, -1),  # days before 1970 round down, as Python's //
-            (-1, 14, -1440),
-            (-2, 15, -1441),
-        ]
-        found = store.find_near_candidates(
-            [11, 12], start=NOW - timedelta(days=3), end=NOW + timedelta(days=3), source_id="b"
+        tables = {t for (t,) in store.db.execute("SELECT name FROM sqlite_master")}
+        assert "near_bands" not in tables and {"near_reps", "near_tokens", "near_df"} <= tables
+        assert store.get_item(1)["title"] == "Séisme au Maroc : 800 morts"
+        with store.write():
+            store.near.reindex(1)
+        (text,) = store.near.representative_texts(1)
+        assert {"maroc", "800"} <= MatchText.decode(text).title
+        assert ("maroc", 1) in store.near.lookup(["maroc"], range(day_of(NOW), day_of(NOW) + 1))
+        plan = store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM sightings WHERE item_id = 1 AND source_id = 'a'"
         )
-        assert [c.item_id for c in found] == [1]
-        plan = store.db.execute("EXPLAIN QUERY PLAN DELETE FROM near_bands WHERE item_id = 1")
-        assert "near_bands_item" in " ".join(str(r) for r in plan)
+        assert "sightings_item" in " ".join(str(r) for r in plan)
 
 
 def test_figures_read_only_the_window_through_indexes(store: Store) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import importlib
 import multiprocessing
 import os
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,7 @@ from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
 from watchcli.parse import read_feed
 from watchcli.rules import MatchText, Rules
 from watchcli.store import SourceState, Store
+from watchcli.store_near import REPS, day_of, is_new_representative
 
 
 @dataclass
@@ -60,22 +62,35 @@ class Ingester:
 
     Matching order, cheapest and surest first: the same source and GUID (the same sighting,
     updated if the entry changed); the same canonical URL from any source; the same global
-    GUID from another source; then the near-duplicate stage (neardup.py: candidates from the
-    index within the window, verified, never an item already seen through the same source);
-    else a new item.
+    GUID from another source; then the near-duplicate stage (neardup.py: the items the index
+    proposes within the window, compared by their representatives, the best one taken when
+    the model is sure enough); else a new item.
 
     Before matching, the source's `include`/`exclude` filters may drop the entry (counted as
     `filtered`, never stored). After it, the entry's tags (rules and source) are added to its
     item, and the item's automatic assignment follows the networks of its sources.
     """
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, *, now: datetime | None = None) -> None:
         self.store = store
         self.config = config
         self.rules = Rules.compile(config)
         # Items created by this run: what other sightings in the run add to them is part of
         # their creation, not a change for the history.
         self.created: set[int] = set()
+        self._weights: neardup.Weights | None = None
+        self.counted_since = day_of(now or utcnow()) - neardup.WEIGHT_DAYS
+
+    @property
+    def weights(self) -> neardup.Weights:
+        """The tokens' weights over the store's recent items, read when first needed (a run
+        where every feed answers "not modified" never reads them)."""
+        if self._weights is None:
+            near, since = self.store.near, self.counted_since
+            self._weights = neardup.Weights(
+                near.item_count(since), lambda tokens: near.token_counts(tokens, since)
+            )
+        return self._weights
 
     def store_entries(
         self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
@@ -111,8 +126,7 @@ class Ingester:
                 self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
             return
         near_text = neardup.match_text(entry.title, entry.summary)
-        near_keys = neardup.band_keys(near_text)  # for the lookup and for the index
-        found = self.match(source, entry, key, near_text, near_keys)
+        found = self.match(source, entry, key, near_text)
         if found.item_id is None:
             item_id = self.store.insert_item(entry, source, lang=lang, now=now)
             counts.new_items += 1
@@ -120,7 +134,7 @@ class Ingester:
         else:
             item_id = found.item_id
             counts.new_sightings += 1
-        self.store.insert_sighting(
+        sighting_id = self.store.insert_sighting(
             item_id,
             source.id,
             entry,
@@ -131,26 +145,37 @@ class Ingester:
             now=now,
             lede=neardup.lede(entry.summary),
             matched_sighting=found.sighting_id,
+            features=found.features,
         )
-        # Every sighting's text is indexed, so a third source can match the second's wording.
-        published = found.item_published or (
-            entry.published if found.item_id is None else self.store.item_published(item_id)
-        )
-        self.store.index_near(item_id, published, near_keys)
         if found.how == "new":
             self.created.add(item_id)
+            self.weights.add(near_text.text)  # before the store counts it: see Weights.add
+            self.store.near.count_item(day_of(now), near_text.text)
+            self.store.near.add_representative(
+                item_id, sighting_id, day_of(entry.published), entry.published, near_text
+            )
+        else:
+            self._represent(item_id, sighting_id, entry, near_text, found)
         record = item_id not in self.created
         tags = self.rules.tags_for(text, source)
         self.store.add_automatic_tags(item_id, tags, now=now, record=record)
         self.store.apply_automatic_assignment(item_id, now=now, record=record)
 
+    def _represent(
+        self, item_id: int, sighting_id: int, entry: Entry, text: neardup.MatchText, found: Match
+    ) -> None:
+        """A new sighting of an item becomes one of its representatives while it has fewer
+        than REPS and this wording is new to it: a third source may echo the second's words."""
+        kept = [neardup.MatchText.decode(t) for t in self.store.near.representative_texts(item_id)]
+        if len(kept) >= REPS or not is_new_representative(text, kept):
+            return
+        item_published = found.item_published or self.store.item_published(item_id)
+        self.store.near.add_representative(
+            item_id, sighting_id, day_of(item_published), entry.published, text
+        )
+
     def match(
-        self,
-        source: Source,
-        entry: Entry,
-        key: str | None,
-        text: neardup.MatchText,
-        near_keys: tuple[int, ...],
+        self, source: Source, entry: Entry, key: str | None, text: neardup.MatchText
     ) -> Match:
         """The existing item this entry is a sighting of, how it matched and the score."""
         if key:
@@ -162,34 +187,52 @@ class Ingester:
             if ref is not None:
                 return Match(ref.item_id, "guid", None, ref.sighting_id)
         if source.dedupe:
-            return self.match_near(source, entry, text, near_keys)
+            return self.match_near(source, entry, text)
         return Match(None, "new", None)
 
-    def match_near(
-        self, source: Source, entry: Entry, text: neardup.MatchText, keys: tuple[int, ...]
-    ) -> Match:
-        """The best near-duplicate among the recent items the index proposes, if good enough;
-        `keys` are the entry's index keys (`neardup.band_keys(text)`)."""
+    def match_near(self, source: Source, entry: Entry, text: neardup.MatchText) -> Match:
+        """The item whose representative the model finds likeliest to tell the same story,
+        among the few the index proposes within the window, when that is likely enough."""
         settings = self.config.dedupe
         window = timedelta(days=settings.window_days)
-        threshold = settings.threshold or neardup.DEFAULT_THRESHOLD
-        candidates = self.store.find_near_candidates(
-            keys,
-            start=entry.published - window,
-            end=entry.published + window,
-            source_id=source.id,
-        )
+        threshold = settings.threshold or neardup.MODEL.threshold
+        weights = self.weights
+        asked = neardup.query_tokens(text, weights)
+        days = range(day_of(entry.published - window), day_of(entry.published + window) + 1)
+        shared: dict[int, int] = defaultdict(int)
+        evidence: dict[int, float] = defaultdict(float)
+        rarest: dict[int, float] = defaultdict(float)
+        for token, item_id in self.store.near.lookup(asked, days):
+            weight = weights(token)
+            shared[item_id] += 1
+            evidence[item_id] += weight
+            rarest[item_id] = max(rarest[item_id], weight / weights.top)
+        proposed = sorted(
+            (i for i in shared if neardup.is_candidate(shared[i], len(asked), rarest[i])),
+            key=lambda i: (-evidence[i], -i),
+        )[: neardup.CANDIDATES]
+        representatives = self.store.near.representatives(proposed, source.id)
+        weights.prefetch([t for r in representatives for t in r.text.text] + [*text.text])
         best = Match(None, "new", None)
-        for candidate in candidates:
-            verdict = neardup.verify(text, neardup.match_text(candidate.title, candidate.lede))
-            good = verdict.reason is None and verdict.score >= threshold
-            if good and (best.score is None or verdict.score > best.score):
+        for rep in representatives:
+            if abs(entry.published - rep.published) > window:
+                continue
+            verdict = neardup.decide(
+                text,
+                rep.text,
+                weights,
+                same_source=rep.same_source,
+                hours_apart=abs((entry.published - rep.published).total_seconds()) / 3600,
+            )
+            good = verdict.reason is None and verdict.probability >= threshold
+            if good and (best.score is None or verdict.probability > best.score):
+                assert verdict.features is not None
                 best = Match(
-                    candidate.item_id,
+                    rep.item_id,
                     "near",
-                    round(verdict.score, 3),
-                    candidate.sighting_id,
-                    parse_iso(candidate.published),
+                    round(verdict.probability, 3),
+                    rep.sighting_id,
+                    features=verdict.features.as_dict(),
                 )
         return best
 
@@ -203,6 +246,7 @@ class Match:
     score: float | None
     sighting_id: int | None = None  # the sighting whose key or text matched
     item_published: datetime | None = None
+    features: dict[str, float] | None = None  # the evidence of a near match
 
 
 ProgressCallback = Callable[[SourceReport], None]
@@ -247,6 +291,7 @@ class FetchRun:
         now = utcnow()
         self.store.sync_sources(self.config.sources)
         self.ensure_near_keys(now)
+        self.store.near.forget_counts_before(day_of(now) - 2 * neardup.WEIGHT_DAYS)
         run_id = self.store.start_run(now)
         try:
             asyncio.run(self._run_all())
@@ -255,16 +300,17 @@ class FetchRun:
         return self.summary
 
     def ensure_near_keys(self, now: datetime) -> None:
-        """When the matching rules changed (a new `NEAR_KEY_VERSION`), the index's old keys
-        match nothing new: re-index the items a new entry can still meet (those dated within
-        the window, with a margin), once, before fetching. Older items keep their exact keys."""
+        """When the matching rules changed (a new `NEAR_KEY_VERSION`), the index's tokens match
+        nothing new: choose and index again the representatives of the items a new entry can
+        still meet (those dated within the window, with a margin), and count the tokens of the
+        weights' window again, once, before fetching. Older items keep their exact keys."""
         if self.store.setting("near_key_version") == neardup.NEAR_KEY_VERSION:
             return
         since = now - 2 * timedelta(days=self.config.dedupe.window_days)
         with self.store.write():
             for item_id in self.store.items_published_since(since):
-                keys = neardup.sighting_keys(self.store.sighting_texts(item_id))
-                self.store.reindex_near(item_id, keys)
+                self.store.near.reindex(item_id)
+            self.store.near.recount(now - timedelta(days=neardup.WEIGHT_DAYS))
             self.store.set_setting("near_key_version", neardup.NEAR_KEY_VERSION)
 
     def _to_fetch(self, states: dict[str, SourceState], now: datetime) -> list[Source]:
@@ -291,17 +337,15 @@ class FetchRun:
         sources = self._to_fetch(states, utcnow())
         if not sources:
             return
-        queue: asyncio.Queue[tuple[Source, FetchResult, FeedContent | None] | None] = (
-            asyncio.Queue()
-        )
-        writer = asyncio.create_task(self._write_all(queue))
+        answers: asyncio.Queue[tuple[int, FetchResult, FeedContent | None]] = asyncio.Queue()
+        writer = asyncio.create_task(self._write_all(sources, answers))
         done: set[str] = set()
         with _ParsePool() as pool:
             pool.start()
             async with make_client(self.settings, debug=self.debug) as client:
                 fetcher = Fetcher(client, self.settings)
 
-                async def one(source: Source) -> None:
+                async def one(position: int, source: Source) -> None:
                     state = states[source.id]
                     result = await fetcher.fetch(
                         FetchRequest(
@@ -316,28 +360,36 @@ class FetchRun:
                     if result.outcome is Outcome.OK and result.body is not None:
                         content = await pool.read(result, utcnow())
                     done.add(source.id)
-                    await queue.put((source, result, content))
+                    await answers.put((position, result, content))
 
                 try:
                     async with asyncio.timeout(self.settings.deadline):
-                        await asyncio.gather(*(one(s) for s in sources))
+                        await asyncio.gather(*(one(i, s) for i, s in enumerate(sources)))
                 except TimeoutError:
-                    for source in sources:
+                    for position, source in enumerate(sources):
                         if source.id not in done:
                             error = (
                                 f"not fetched: the run's deadline ({self.settings.deadline:g} s) "
                                 "came first"
                             )
                             result = FetchResult(source.id, Outcome.FAILED, error=error)
-                            await queue.put((source, result, None))
-        await queue.put(None)
+                            await answers.put((position, result, None))
         await writer
 
     async def _write_all(
-        self, queue: asyncio.Queue[tuple[Source, FetchResult, FeedContent | None] | None]
+        self,
+        sources: list[Source],
+        answers: asyncio.Queue[tuple[int, FetchResult, FeedContent | None]],
     ) -> None:
-        while (job := await queue.get()) is not None:
-            report = await asyncio.to_thread(self._write_one, *job)
+        """Write the answers in the order of `sources.toml`, whatever order they come in: the
+        items a run makes depend on the feeds, never on which server answered first. An answer
+        that comes early waits (parsed, in memory) for those before it."""
+        waiting: dict[int, tuple[FetchResult, FeedContent | None]] = {}
+        for position, source in enumerate(sources):
+            while position not in waiting:
+                arrived, result, content = await answers.get()
+                waiting[arrived] = (result, content)
+            report = await asyncio.to_thread(self._write_one, source, *waiting.pop(position))
             self._report(report)
 
     def _write_one(

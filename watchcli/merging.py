@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from watchcli import neardup
 from watchcli.config import Config
 from watchcli.errors import UsageError
 from watchcli.store import Store
@@ -44,7 +43,7 @@ def merge_items(store: Store, item_ids: list[int], *, by: str, now: datetime) ->
             store.ensure_item(item_id)
             store.check_not_held(item_id, by=by)
         states = [store.triage_state(other) for other in others]
-        moved = store.merge_items(keep, others, by=by, now=now)
+        moved = store.near.merge_items(keep, others, by=by, now=now)
         taken = store.adopt_triage_state(keep, states)
         listed = ", ".join(f"#{i}" for i in others)
         detail = f"merged {listed} into #{keep} ({moved} sightings moved)"
@@ -52,7 +51,7 @@ def merge_items(store: Store, item_ids: list[int], *, by: str, now: datetime) ->
             detail += "; took " + ", ".join(taken)
         store.record_change(keep, by=by, action="merge", detail=detail, now=now)
         store.apply_automatic_assignment(keep, now=now, record=True)
-        _reindex(store, keep)
+        store.near.reindex(keep)
     return MergeResult(keep, tuple(others), moved)
 
 
@@ -63,17 +62,17 @@ def split_sighting(
     with store.write():
         store.ensure_item(item_id)
         store.check_not_held(item_id, by=by)
-        sighting = store.find_sighting_of(sighting_id)
+        sighting = store.near.find_sighting_of(sighting_id)
         if sighting is None or sighting["item_id"] != item_id:
             where = f"it belongs to item {sighting['item_id']}" if sighting else "no such sighting"
             raise UsageError(
                 f"sighting {sighting_id} is not on item {item_id} ({where}); "
                 f"`watchcli show {item_id}` lists its sightings"
             )
-        if store.count_sightings(item_id) < 2:
+        if store.near.count_sightings(item_id) < 2:
             raise UsageError(f"item {item_id} has only this sighting: there is nothing to split")
         source = config.source(sighting["source_id"]) if config else None
-        new_id = store.split_sighting(
+        new_id = store.near.split_sighting(
             item_id, sighting_id, scope=source.scope if source else None, by=by, now=now
         )
         store.record_change(
@@ -94,10 +93,6 @@ def split_sighting(
         # Each now has its own sources: their networks decide the automatic assignment.
         store.apply_automatic_assignment(item_id, now=now, record=True)
         store.apply_automatic_assignment(new_id, now=now, record=True)
-        _reindex(store, item_id)
-        _reindex(store, new_id)
+        store.near.reindex(item_id)
+        store.near.reindex(new_id)
     return new_id
-
-
-def _reindex(store: Store, item_id: int) -> None:
-    store.reindex_near(item_id, neardup.sighting_keys(store.sighting_texts(item_id)))

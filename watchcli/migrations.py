@@ -272,3 +272,52 @@ def m005_settings(db: Database) -> None:
 def m006_sightings_seen(db: Database) -> None:
     """`stats` and the digest count the sightings merged in a week: by date, not by a scan."""
     _run_script(db, "CREATE INDEX sightings_seen ON sightings (seen);")
+
+
+@migrations()
+def m007_near_tokens(db: Database) -> None:
+    """The near-duplicate stage, second version (neardup.py, store_near.py).
+
+    - `near_reps`: the few texts an item is compared by (at most `store_near.REPS` of its
+      sightings), in the matching form `neardup.MatchText.encode()`, so that an item seen a
+      thousand times costs a new entry as much as an item seen once;
+    - `near_tokens`: the index, items filed by the day of their date and the tokens of their
+      representatives (the MinHash bands of m003–m004 are gone, and datasketch with them);
+    - `near_df`: how many items first seen each day hold each token (token '' counts the
+      items): the weights of the tokens, over the store's recent window;
+    - `sightings.features`: the evidence a near match was decided on, for `show`;
+    - `sightings (item_id, source_id)`: whether an item already has a sighting from a source,
+      in one seek however many sightings it has.
+
+    The tables start empty: the next fetch re-indexes the recent items (a new near-key
+    version, see `ingest.FetchRun.ensure_near_keys`).
+    """
+    _run_script(
+        db,
+        """
+        CREATE TABLE near_reps (
+            sighting_id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            day INTEGER NOT NULL,        -- the day its tokens are filed under
+            published TEXT NOT NULL,     -- the sighting's date
+            text TEXT NOT NULL
+        );
+        CREATE INDEX near_reps_item ON near_reps (item_id);
+        CREATE TABLE near_tokens (
+            day INTEGER NOT NULL,        -- the item's date: days since the epoch (UTC)
+            token TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            PRIMARY KEY (day, token, item_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE near_df (
+            token TEXT NOT NULL,
+            day INTEGER NOT NULL,        -- the day the items were first seen
+            n INTEGER NOT NULL,
+            PRIMARY KEY (token, day)
+        ) WITHOUT ROWID;
+        DROP TABLE near_bands;
+        ALTER TABLE sightings ADD COLUMN features TEXT;
+        DROP INDEX sightings_item;
+        CREATE INDEX sightings_item ON sightings (item_id, source_id);
+        """,
+    )

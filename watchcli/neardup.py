@@ -1,366 +1,122 @@
-"""Near-duplicate matching: the same story told by another source. Pure: values in, values out.
+"""Near-duplicate matching: the same story told by another source, or twice by one. Pure:
+values in, values out; the store keeps the index and the counts (store_near.py).
 
-    title + summary ──`match_text`──▶ MatchText (folded tokens, numbers, stages, generic?)
-                    ──`band_keys`───▶ MinHash bands (datasketch), the keys of the store's index
-    a candidate the index found ──`verify`──▶ Verdict (score, and why not when it is no match)
+    title + summary ──`match_text`──▶ MatchText (tokens, numbers, names)
+    token counts of the store ──────▶ Weights (IDF: a rare word says more than a common one)
+    an entry ──`query_tokens`──▶ the index (blocking) ──▶ a few item representatives
+    entry, representative ──`features`──▶ Features ──`decide`──▶ Verdict (probability, reason)
 
-Invariants:
+Three parts, in this order below:
 
-- Normalisation for matching folds accents and case, drops punctuation, outlet suffixes
-  (" - Le Monde", " | franceinfo") and kickers ("VIDEO.", "DIRECT."), and keeps numbers, written
-  the same way whatever the typography ("2 000", "2000", "2,000" and "deux mille" aside: words
-  for 2 to 12 become digits). An acronym of the field and its expansions are one token ("IA",
-  "intelligence artificielle", "AI"; "UE", "Union européenne", "EU"; `_ACRONYMS`), English
-  acronyms that are also words ("UN", "US", "WHO", "AI") only when written in capitals. Words
-  are compared by a light stem (plural and final -e dropped, the first STEM_CHARS letters
-  kept: "investis" meets "investissement"); numbers are never stemmed.
-- The index only proposes; `verify` decides. A candidate is never a match when:
-  the two titles carry different numbers (each has a number the other lacks: "2 000 morts" vs
-  "3 000 morts", "COP29" vs "COP30", "No. 1" vs "No. 2");
-  they report different stages of one event ("le procès s'ouvre" vs "relaxe", "supprime" vs
-  "renonce à supprimer", "seizes" vs "releases"; a title that tells a later stage names the
-  earlier one only as its past);
-  one is an explainer ("ce que l'on sait", "what we know") and the other a report;
-  they differ only by a name in a template ("Orange flood alert in India" vs "… Bangladesh");
-  or one title is too short or generic to say anything alone ("Direct", "Vidéo", "Fed",
-  "Journée mondiale de l'eau") and the summaries do not agree, numbers included.
-- Otherwise the score weighs three views equally: the titles, the titles with the openings of
-  the summaries, and how much of each title the other text tells. A shared name or number
-  (from the original capitals: "Louise", "FBI", "CPME", "109") counts NAME_WEIGHT common words
-  in a title, LEDE_NAME_WEIGHT in a summary; who says it ("selon l'ONU") is not a name.
-- Band keys are 63-bit integers hashed from a tagged text (`n2:band:values`): when the rules
-  here change, bump `NEAR_KEY_VERSION` and keys made under the old rules never collide with new
-  ones (they simply stop matching until the store re-indexes).
+1. **Features of one text.** Titles and the opening of summaries are folded (accents, case),
+   cut into words compared by a light stem, numbers written one way ("2 000", "2,000" → 2000)
+   and codes kept whole ("COP29", "H5N1", "flux-003-3"). Capitalised words inside a title are
+   names. No word list: what a word is worth comes from counts, not from a list.
+2. **Weights.** A token's weight is its IDF over the items of the store's recent window,
+   blended with a prior (`watchcli/data/idf_prior.tsv`, document frequencies counted on public
+   text, see its header) that speaks for a new store and fades as the store fills: a rare
+   shared name counts a lot, a word the store is full of ("emploi" in a feed of job offers,
+   "grenoble" in a local feed) counts little, in any language.
+3. **Decision.** A logistic model over a handful of features (`FEATURES`): weighted
+   similarity of titles and of titles with summaries, how much of each title the other tells,
+   the rarest word they share and the rarest each has alone, names only one side has, shared and
+   conflicting numbers, same source, time apart, how much the titles say at all. Its
+   coefficients are fitted on labelled public pairs by `bench/dedupe_fit.py`, which prints
+   the `COEFFICIENTS` block below: refit, paste, and run `bench/dedupe_eval.py` for the
+   training and held-out figures. Two things are never a match whatever the score, because
+   they are facts, not evidence: titles that carry different numbers or codes ("2 000 morts" /
+   "3 000 morts", "COP29" / "COP30"), and an item split by hand from that source (store).
+
+The index keys are the tokens themselves, filed by day (store_near.py); when what a token is
+changes here, bump `NEAR_KEY_VERSION` and the store re-indexes its recent items.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-
-import numpy as np
-from datasketch import MinHash
-from rapidfuzz import fuzz
+from importlib import resources
 
 from watchcli.text import fold
 
 __all__ = [
-    "BANDS",
-    "DEFAULT_THRESHOLD",
+    "MODEL",
+    "FEATURES",
     "LEDE_CHARS",
+    "Model",
     "NEAR_KEY_VERSION",
+    "Features",
     "MatchText",
     "Verdict",
-    "band_keys",
+    "Weights",
+    "decide",
+    "features",
+    "index_tokens",
+    "is_candidate",
     "lede",
     "match_text",
     "number_conflict",
-    "strip_outlet",
-    "verify",
+    "query_tokens",
+    "strip_kicker",
 ]
 
-NEAR_KEY_VERSION = "n2"
-ROWS = 1  # min-hash values per band: one shared sampled token makes a candidate
-BANDS = 20
-SHINGLE_LEDE_TOKENS = 10  # the lede's first tokens join the title's in the signature
-NUM_PERM = ROWS * BANDS
-SEED = 20261128
-DEFAULT_THRESHOLD = 0.56
+NEAR_KEY_VERSION = "n3"  # what a token is; stored index rows of another version are rebuilt
 LEDE_CHARS = 320  # the opening of the summary that takes part in matching
+TITLE_TOKENS = 30
 LEDE_TOKENS = 40
+LEDE_INDEX_TOKENS = 12  # the lede's first tokens that are indexed with the title's
 STEM_CHARS = 7  # a longer word is compared by its first letters only
-MIN_TITLE_TOKENS = 4  # fewer informative words than this: the title cannot decide alone
-NAME_WEIGHT = 3.0  # a shared name or number counts this many common words
-LEDE_NAME_WEIGHT = 2.0  # and a name or number its summary only has
-FUZZY_NAME = 85  # rapidfuzz ratio above which two spellings are one name
+QUERY_TOKENS = 10  # an entry looks up its rarest tokens, at most this many
+RARE_ALONE = 0.75  # a token rarer than this (weight over `top`) makes a candidate alone
+CANDIDATES = 8  # items an entry is compared with at most: those sharing the most weight
+COMMON_SHARE = 0.04  # a token in more than this share of the prior's documents is not indexed
+WEIGHT_DAYS = 30  # the weights count the items first seen in the last this many days
+PRIOR_DOCS = 500.0  # how many documents the prior counts for, against the store's own
+GAP_HOURS = 72.0  # the time-apart feature saturates here
+SWAP_WORDS = 2  # at most this many words put in another's place make a swap
+SHARED_INFO = 8.0  # sharing as much weight as this many unseen words is all the evidence
 
-# --- normalisation --------------------------------------------------------------------------
+# --- 1. features of one text ----------------------------------------------------------------
 
-# Outlets that sign their titles (" - Le Monde", "| franceinfo", "– RFI"); folded, no spaces.
-_OUTLETS = frozenset(
-    fold(name).replace(" ", "")
-    for name in (
-        "Le Monde",
-        "lemonde.fr",
-        "franceinfo",
-        "France Info",
-        "francetvinfo",
-        "France 24",
-        "RFI",
-        "Libération",
-        "Le Figaro",
-        "BFMTV",
-        "BFM Business",
-        "20 Minutes",
-        "Ouest-France",
-        "La Croix",
-        "Le Parisien",
-        "L'Obs",
-        "L'Express",
-        "Le Point",
-        "Les Echos",
-        "Mediapart",
-        "Jeune Afrique",
-        "Le Monde Afrique",
-        "TV5Monde",
-        "Euronews",
-        "AFP",
-        "Reuters",
-        "AP",
-        "Associated Press",
-        "AP News",
-        "BBC",
-        "BBC News",
-        "The Guardian",
-        "Al Jazeera",
-        "CNN",
-        "NPR",
-        "The New York Times",
-        "The Washington Post",
-        "Devex",
-        "The New Humanitarian",
-        "ReliefWeb",
-        "UN News",
-        "ONU Info",
-        "Google News",
-        "Yahoo",
-        "MSN",
-    )
-)
-_OUTLET_SUFFIX_RE = re.compile(r"\s+(?:[-–—|•·]|::)\s+([^-–—|•·]{2,40})$")
-_PIPE_SUFFIX_RE = re.compile(r"\s+[|•·]\s+[^|•·]{2,40}$")
-# franceinfo-style kickers: "VIDEO. …", "DIRECT. …", "INFO FRANCEINFO. …", "EN IMAGES. …",
-# and the all-caps rubric names some feeds put before a dash: "L'ENQUÊTE DU 20H - …".
+# Rubric kickers in capitals before a full stop or a dash: "VIDEO. …", "DIRECT. …",
+# "L'ENQUÊTE DU 20H - …". A title never starts with a whole sentence in capitals.
 _KICKER_RE = re.compile(
     r"^(?:[A-ZÀ-ÖØ-Þ0-9'’ ]{2,40}\.\s+|[A-ZÀ-ÖØ-Þ0-9'’]+(?: [A-ZÀ-ÖØ-Þ0-9'’]+)+\s+[-–—/|]\s+)"
 )
-
-_GROUPED_NUMBER_RE = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d])")
-_TOKEN_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
-_NUMERIC_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+# "… | Rubric" or "… • Site": what follows a pipe or a bullet at the end is a signature.
+_PIPE_SUFFIX_RE = re.compile(r"\s+[|•·]\s+[^|•·]{2,40}$")
+_GROUPED_NUMBER_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[  \u202f]\d{3})+(?!\d)")
+# A run of letters and digits, with inner "-", "." or "," between digits ("1,5", "2.000") or
+# "-" inside a code ("flux-003-3", "covid-19").
+_RUN_RE = re.compile(r"[a-z0-9]+(?:(?:(?<=\d)[.,](?=\d)|-)[a-z0-9]+)*")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
-
-_NUMBER_WORDS = {
-    "deux": "2",
-    "trois": "3",
-    "quatre": "4",
-    "cinq": "5",
-    "six": "6",
-    "sept": "7",
-    "huit": "8",
-    "neuf": "9",
-    "dix": "10",
-    "onze": "11",
-    "douze": "12",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "deuxieme": "2",
-    "seconde": "2",
-    "second": "2",
-    "troisieme": "3",
-    "third": "3",
-    "quatrieme": "4",
-    "fourth": "4",
-    "cinquieme": "5",
-    "fifth": "5",
-}
-
-# Countries and a few regions often named first in a title ("Zambia declares …", "Kenya:
-# Floods"): a capitalised first word counts as a name when it is one of these.
-_PLACES = frozenset(
-    """
-    afghanistan afrique africa albanie albania algerie algeria allemagne germany angola
-    arabie saudi argentine argentina armenie armenia australie australia autriche austria
-    azerbaidjan azerbaijan bangladesh belgique belgium benin bielorussie belarus birmanie
-    myanmar bolivie bolivia bosnie bosnia botswana bresil brazil bulgarie bulgaria burkina
-    burundi cambodge cambodia cameroun cameroon canada centrafrique chili chile chine china
-    chypre cyprus colombie colombia comores comoros congo rdc drc coree korea cuba danemark
-    denmark djibouti egypte egypt equateur ecuador erythree eritrea espagne spain ethiopie
-    ethiopia europe fidji fiji finlande finland france gabon gambie gambia gaza georgie
-    georgia ghana grece greece guatemala guinee guinea haiti honduras hongrie hungary inde
-    india indonesie indonesia irak iraq iran irlande ireland islande iceland israel italie
-    italy jamaique jamaica japon japan jordanie jordan kazakhstan kenya kirghizistan
-    kyrgyzstan kosovo koweit kuwait laos liban lebanon liberia libye libya lituanie
-    lithuania madagascar malaisie malaysia malawi mali maroc morocco mauritanie mauritania
-    mexique mexico moldavie moldova mongolie mongolia mozambique namibie namibia nepal
-    nicaragua niger nigeria norvege norway ouganda uganda ukraine ouzbekistan uzbekistan
-    pakistan palestine panama paraguay perou peru philippines pologne poland portugal qatar
-    roumanie romania russie russia rwanda sahel salvador senegal serbie serbia sierra
-    singapour singapore slovaquie slovakia somalie somalia soudan sudan sri suede sweden
-    suisse switzerland syrie syria tadjikistan tajikistan tanzanie tanzania tchad chad
-    thailande thailand togo tunisie tunisia turquie turkey turkiye venezuela vietnam yemen
-    zambie zambia zimbabwe darfour darfur kordofan cisjordanie tigray kivu sinai crimee
-    crimea donbass cameroun
-    """.split()  # noqa: SIM905
-)
-
-# Acronyms of the field and their expansions, French and English: one token for all the ways
-# of naming one institution or notion. Written in capitals only, the English acronyms that are
-# also common words ("UN", "US", "WHO", "AI") count only when the original text has them so.
-_ACRONYMS: dict[str, tuple[str, ...]] = {
-    "ia": ("intelligence artificielle", "artificial intelligence"),
-    "ue": ("union europeenne", "european union"),
-    "onu": ("organisation des nations unies", "nations unies", "united nations"),
-    "oms": ("organisation mondiale de la sante", "world health organization"),
-    "ong": (
-        "organisation non gouvernementale",
-        "organisations non gouvernementales",
-        "non-governmental organization",
-        "non-governmental organizations",
-        "non-governmental organisation",
-        "non-governmental organisations",
-    ),
-    "apd": ("aide publique au developpement", "official development assistance"),
-    "afd": ("agence francaise de developpement",),
-    "hcr": (
-        "haut-commissariat des nations unies pour les refugies",
-        "haut commissariat des nations unies pour les refugies",
-        "haut-commissariat pour les refugies",
-        "haut commissariat pour les refugies",
-        "un refugee agency",
-        "onu refugee agency",
-        "unhcr",
-    ),  # "UN" is "ONU" by then
-    "pam": ("programme alimentaire mondial", "world food programme", "world food program", "wfp"),
-    "fmi": ("fonds monetaire international", "international monetary fund", "imf"),
-    "cpi": ("cour penale internationale", "international criminal court"),
-    "otan": ("organisation du traite de l'atlantique nord", "nato"),
-    "cop": ("conference des parties", "conference of the parties"),
-    "ocha": (
-        "bureau de la coordination des affaires humanitaires",
-        "office for the coordination of humanitarian affairs",
-    ),
-    "unicef": ("fonds des nations unies pour l'enfance",),
-    "usa": ("etats-unis", "etats unis", "united states"),
-}
-_EXPANSIONS = {
-    expansion: acronym for acronym, expansions in _ACRONYMS.items() for expansion in expansions
-}
-_EXPANSION_RE = re.compile(
-    r"\b(?:" + "|".join(re.escape(e) for e in sorted(_EXPANSIONS, key=len, reverse=True)) + r")\b"
-)
-_CASED_ACRONYMS = {
-    "AI": "IA",
-    "UN": "ONU",
-    "EU": "UE",
-    "WHO": "OMS",
-    "NGO": "ONG",
-    "NGOs": "ONG",
-    "ODA": "APD",
-    "US": "USA",
-    "ICC": "CPI",
-}
-_CASED_ACRONYM_RE = re.compile(r"\b(?:" + "|".join(_CASED_ACRONYMS) + r")\b")
-
-_STOPWORDS = frozenset(
-    """
-    a au aux avec ce ces cet cette chez comme contre d dans de des du elle elles en entre et
-    est etre ete fait il ils je la le les leur leurs lors mais me meme ne nos notre nous on
-    ont ou par pas pour plus qu que qui quoi sa sans se ses si son sont sous sur ta te tes
-    toi ton tous tout toute toutes tu un une vers vos votre vous y apres avant aussi alors
-    car ceci cela celle celui deja depuis dont donc ici ni peu peut sera seront selon tres
-    va vont avoir c s l n j m t quand quel quelle quels quelles ainsi encore moins pendant
-    chaque ca cest the of to in and for on at by with from is are was were be been as an it
-    its this that these those or but not no into over after before about than their his her
-    they he she we you our has have had will would can could may might says said say new how
-    why what who when where us amid just more most also out up down off per via direct video
-    videos live replay podcast reportage images en_images exclusif info infos watch breaking
-    update updates
-    """.split()  # noqa: SIM905
-)
-# Rubric words that say what kind of article it is, not what it is about: stopwords, and a
-# title left with nothing else is generic.
-_GENERIC_RE = re.compile(
-    r"\b(?:journee (?:mondiale|internationale|nationale|europeenne)"
-    r"|(?:world|international|global) \w+(?: \w+)? day\b"
-    r"|revue de presse|newsletter|lettre d'information|lettre d'info|edito|editorial"
-    r"|agenda|communique de presse|press release|point de situation|situation report|sitrep"
-    r"|flash update|bulletin|(?:green|orange|red) \w+ alert|alerte (?:verte|orange|rouge)"
-    r"|weekly|hebdo|en bref|in brief|the briefing|morning briefing|offre d'emploi|job offer)"
-)
-
-# An explainer ("ce que l'on sait", "what we know") is another article than the news it explains.
-_EXPLAINER_RE = re.compile(
-    r"\bce qu(?:e l'|')on sait\b|\bce qu'il faut savoir\b|\bchoses a savoir\b"
-    r"|\bquestions[- ]reponses\b|\bwhat we know\b|\bwhat to know\b|\bexplainer\b"
-)
-
-# Stages of one event: two titles at different stages are two stories ("le procès s'ouvre"
-# and "le verdict" are not the same news). Patterns run on the folded title.
-_STAGES: dict[str, re.Pattern[str]] = {
-    name: re.compile(pattern)
-    for name, pattern in {
-        "custody": r"\bgarde a vue\b|\binterpelle|\barrested\b|\bdetained\b|\bin custody\b"
-        r"|\bseiz(?:e|es|ed|ing)\b|\barraisonn",
-        "charged": r"\bmise? en examen\b|\binculpee?s?\b|\bcharged with\b|\bindicted\b",
-        "released": r"\blibere(?:e|s|es)?\b|\bremise? en liberte"
-        r"|\breleas(?:e|es|ed|ing)\b|\bfreed\b",
-        "opening": r"\bs'ouvre\b|\bouverture\b|\bopens\b|\bbegins\b|\bkicks? off\b"
-        r"|\bcomparai(?:t|ssent)\b|\b(?:goes|go|went) on trial\b",
-        "closing": r"\bs'acheve\b|\bcloture\b|\bse termine\b|\bcloses\b|\bends? with\b"
-        r"|\bwraps? up\b|\baccord (?:final|arrache|trouve)\b|\bdeal reached\b",
-        "verdict": r"\bverdict\b|\bcondamnee?s?\b|\brelaxee?s?\b|\bacquitt(?:e|ee|es|ees)\b"
-        r"|\breconnue?s? coupables?\b|\bacquit(?:ted|s)?\b|\bconvicted\b|\bsentence[sd]\b"
-        r"|\bfound guilty\b|\bjail(?:ed|s)\b",
-        "appeal": r"\bfait appel\b|\bfont appel\b|\bproces en appel\b|\bcour d'appel\b"
-        r"|\bappeals? (?:court|the)\b",
-        "cut": r"\bsuppression\b|\bsupprim|\bcoupes?\b|\bgel(?:e|ent)\b"
-        r"|\bannul(?:e|es|ee|ees|ent)\b|\bote(?:e|s|es)?\b|\bcuts?\b|\bslash(?:es|ed)?\b|\bfreez(?:e|es)\b|\bfrozen\b",
-        "restored": r"\breinject|\bretabli|\brestaur|\brenonce|\brevient sur\b|\bmarche arriere\b"
-        r"|\bmachine arriere\b|\brecule\b|\bdegel|\brestore[sd]?\b|\breverse[sd]?\b|\bu-turn\b"
-        r"|\bbacktrack",
-        "injured": r"\bgrievement blessee?s?\b|\b(?:seriously|critically) (?:injured|wounded)\b"
-        r"|\bdans un etat grave\b|\bin critical condition\b",
-        "died": r"\bsuccombe|\bdecedee?s?\b|\bmorte? de ses blessures\b"
-        r"|\bdie[sd] of (?:his|her|their) (?:injuries|wounds)\b",
-    }.items()
-}
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_HAS_DIGIT_RE = re.compile(r"\d")
+_HAS_LETTER_RE = re.compile(r"[a-z]")
+_WORD_RE = re.compile(r"[^\W_][\w'’-]*")
+_ELISION_RE = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+_SENTENCE_END_RE = re.compile(r"[.!?:;«»\"“”]\s*$")
 
 
-_SUPERSEDES = (("released", "custody"), ("died", "injured"), ("restored", "cut"))
-_CUSTODY_LIFTED_RE = re.compile(r"\bgarde a vue\b.*\blevee\b")
-
-
-def _stages(folded_title: str) -> frozenset[str]:
-    found = {name for name, rx in _STAGES.items() if rx.search(folded_title)}
-    if _CUSTODY_LIFTED_RE.search(folded_title):  # "la garde à vue … a été levée"
-        found.add("released")
-    # A title that tells a later stage names the earlier one only as its past: "releases seized
-    # tanker" is the release, "grièvement blessé, il a succombé" the death.
-    for later, earlier in _SUPERSEDES:
-        if later in found:
-            found.discard(earlier)
-    return frozenset(found)
-
-
-def strip_outlet(title: str) -> str:
-    """`title` without an outlet's signature at its end or a rubric kicker at its start."""
+def strip_kicker(title: str) -> str:
+    """`title` without a rubric kicker at its start or a signature after a pipe at its end."""
     title = title.strip()
     title = _KICKER_RE.sub("", title, count=1) or title
-    match = _OUTLET_SUFFIX_RE.search(title)
-    if match and fold(match.group(1)).replace(" ", "") in _OUTLETS:
-        return title[: match.start()].rstrip()
     match = _PIPE_SUFFIX_RE.search(title)
     if match and match.start() > 0:
-        return title[: match.start()].rstrip()
+        title = title[: match.start()].rstrip()
     return title
 
 
 def _number(token: str) -> str:
-    """One spelling per number: "2,000" → "2000" (English thousands), "1,5" → "1.5", "07" → "7"."""
+    """One spelling per number: "2,000" → "2000" (English thousands), "1,5" → "1.5", "07" → "7";
+    a year is marked ("y2026"): it is only ever compared with years."""
+    if _YEAR_RE.fullmatch(token):
+        return "y" + token
     if _THOUSANDS_RE.match(token):
         token = token.replace(",", "")
     token = token.replace(",", ".")
@@ -371,143 +127,69 @@ def _number(token: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A light stem shared by French and English, for comparison only: plurals and a final -e
-    go, and a long word keeps its first STEM_CHARS letters, so that "investis" meets
-    "investissement" and "enquêteurs" meets "enquête" (numbers are never stemmed)."""
+    """A light stem for French and English, for comparison only: a plural and a final -e go,
+    and a long word keeps its first STEM_CHARS letters ("investis" meets "investissement")."""
     if len(word) > 3 and word[-1] in "sx":
         word = word[:-1]
-    if len(word) > 4 and word.endswith("e"):
+    if len(word) > 4 and word[-1] == "e":
         word = word[:-1]
     return word[:STEM_CHARS]
 
 
-def _canonical(text: str) -> str:
-    """`text` folded, with the acronyms of the field and their expansions written one way:
-    "IA", "AI", "intelligence artificielle" and "artificial intelligence" all become "ia"."""
-    text = _CASED_ACRONYM_RE.sub(lambda m: _CASED_ACRONYMS[m.group()], text)
-    return _EXPANSION_RE.sub(lambda m: _EXPANSIONS[m.group()], fold(text))
-
-
-def _tokens(text: str) -> list[str]:
-    """Folded content words and numbers of `text`, in order."""
-    folded = _GROUPED_NUMBER_RE.sub(lambda m: m.group().replace(" ", ","), _canonical(text))
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
+    """Folded tokens of `text`, in order: stemmed words, numbers (a unit after a number is a word
+    of its own: "$4.1bn" is 4.1), and codes, letters then digits (kept whole: "cop29", "h5n1",
+    "flux-003-3"). One letter alone says nothing."""
+    folded = _GROUPED_NUMBER_RE.sub(lambda m: re.sub(r"\D", "", m.group()), fold(text))
     out: list[str] = []
-    for token in _TOKEN_RE.findall(folded):
-        if _NUMERIC_RE.fullmatch(token):
-            # A year is only ever compared with years: "Floods - Apr 2026" says nothing
-            # against "38 dead".
-            out.append(("y" + token) if _YEAR_RE.fullmatch(token) else _number(token))
-            continue
-        token = _NUMBER_WORDS.get(token, token)
-        if token in _STOPWORDS or (len(token) == 1 and not token.isdigit()):
-            continue
-        out.append(token if token.isdigit() else _stem(token))
-    return out
+    for run in _RUN_RE.findall(folded):
+        if not _HAS_DIGIT_RE.search(run):
+            out.extend(_stem(w) for w in run.split("-") if len(w) > 1)
+        elif _NUMBER_RE.fullmatch(run):
+            out.append(_number(run))
+        elif run[0].isdigit() and (number := _NUMBER_RE.match(run)):
+            # A number with its unit or suffix: "965m", "4.1bn", "6-year-old", "2nd", "1er".
+            out.append(_number(number.group()))
+            out.extend(_stem(w) for w in run[number.end() :].split("-") if len(w) > 2)
+        elif _HAS_LETTER_RE.search(run):
+            out.append(run)
+        else:  # digits and dashes: a date or a score ("10-01", "2-1")
+            out.extend(_number(n) for n in run.split("-") if n)
+    return tuple(out)
 
 
-def _numbers(tokens: list[str]) -> frozenset[str]:
-    """The numbers a list of tokens carries, including those inside words ("cop30" → "30");
-    years keep their "y" mark."""
-    found: set[str] = set()
-    for token in tokens:
-        if _NUMERIC_RE.fullmatch(token) or (token[0] == "y" and token[1:].isdigit()):
-            found.add(token)
-        else:
-            found.update(_number(n) for n in _DIGITS_RE.findall(token))
-    return frozenset(found)
-
-
-_WORD_RE = re.compile(r"[^\W_][\w'’-]*")
-
-
-_ELISION_RE = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
-_SENTENCE_END_RE = re.compile(r"[.!?:;«»\"“”]\s*$")
-
-
-_ATTRIBUTION_RE = re.compile(
-    r"(?:\bselon|\bd['’]apr[eè]s|\baccording to|\bsays?|\bsaid)\s+(?:l['’]|la |le |les |the )?$",
-    re.IGNORECASE,
-)
-# Written in capitals but common nouns: "les ONG" are not someone.
-_COMMON_ACRONYMS = frozenset({"ong"})
+def _is_number(token: str) -> bool:
+    """A number, a year or a code: a fact that another number contradicts."""
+    return bool(_HAS_DIGIT_RE.search(token))
 
 
 def _capitalised_parts(word: str) -> list[str]:
     """The capitalised parts of a word, elision and hyphens aside: "d'Acted" → ["Acted"],
-    "anti-Trump" → ["Trump"]; a capitalised word stays whole ("États-Unis", "Seine-et-Marne")."""
+    "anti-Trump" → ["Trump"]; a capitalised word stays whole ("États-Unis")."""
     word = _ELISION_RE.sub("", word)
     if word[:1].isupper():
         return [word]
     return [part for part in word.split("-") if part[:1].isupper()]
 
 
-def _names(title: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Tokens of the capitalised words of a title (names, places, organisations) and, among
-    them, the acronyms. A title in Title Case says nothing by its capitals: no names then.
-    The first word counts only when it stands alone before ":" or "," ("Soudan : …") or
-    when a capitalised word follows it ("Donald Trump dit…")."""
+def _names(title: str) -> frozenset[str]:
+    """Tokens of the capitalised words of a title: who and where it is about. The first word
+    counts only when a capitalised word follows it ("Donald Trump dit…") or it stands alone
+    before ":" or "," ("Soudan : …"). A title in Title Case says nothing by its capitals."""
     words = [(m.group(), m.end()) for m in _WORD_RE.finditer(title) if not m.group()[0].isdigit()]
-    if not words:
-        return frozenset(), frozenset()
-    capitals = [(w, end) for w, end in words if w[0].isupper()]
-    if len(words) >= 4 and len(capitals) / len(words) > 0.6:
-        return frozenset(), frozenset()
+    capitals = [w for w, _ in words if w[0].isupper()]
+    if not words or (len(words) >= 4 and len(capitals) / len(words) > 0.6):
+        return frozenset()
     names: set[str] = set()
-    acronyms: set[str] = set()
     for i, (word, end) in enumerate(words):
-        if _ATTRIBUTION_RE.search(title[: end - len(word)]):
-            continue  # who says it ("selon l'ONU", "according to WHO") is not what it is about
+        if i == 0:
+            opens_a_name = len(words) > 1 and words[1][0][:1].isupper()
+            if not (opens_a_name or re.match(r"\s*[:,]", title[end:])):
+                continue
         for part in _capitalised_parts(word):
-            tokens = [t for t in _word_tokens(part) if not t[0].isdigit()]
-            # A first word is a name when it stands alone before ":" or "," ("Soudan : …")
-            # or opens a run of capitalised words ("Merwane Benlazar répond…").
-            opens_a_name = i + 1 < len(words) and words[i + 1][0][:1].isupper()
-            if i == 0 and not (re.match(r"\s*[:,]", title[end:]) or opens_a_name):
-                tokens = [t for t in tokens if t in _PLACES or fold(part) in _PLACES]
-            names.update(t for t in tokens if t not in _COMMON_ACRONYMS)
-            if part.isupper() and 2 <= len(part) <= 6 and len(tokens) == 1:
-                acronyms.update(tokens)
-    return frozenset(names), frozenset(acronyms)
-
-
-@lru_cache(maxsize=65536)  # names recur from entry to entry
-def _word_tokens(word: str) -> tuple[str, ...]:
-    return tuple(_tokens(word))
-
-
-def _lede_names(text: str) -> frozenset[str]:
-    """Tokens of the capitalised words of a summary that do not open a sentence ("Brian
-    Driscoll", "CPME"): what makes a shared word worth more than a common one."""
-    names: set[str] = set()
-    end = 0
-    for m in _WORD_RE.finditer(text):
-        between, end = text[end : m.start()], m.end()
-        if m.group()[0].isdigit() or (between and not between[-1].isspace()):
-            continue
-        if m.start() == 0 or _SENTENCE_END_RE.search(between):
-            continue
-        for part in _capitalised_parts(m.group()):
-            names.update(t for t in _word_tokens(part) if not t[0].isdigit())
+            names.update(t for t in _tokens(part) if not _is_number(t))
     return frozenset(names)
-
-
-@dataclass(frozen=True)
-class MatchText:
-    """What matching looks at in one entry (or one stored sighting)."""
-
-    title: frozenset[str]  # content tokens of the title
-    lede: frozenset[str]  # content tokens of the opening of the summary
-    numbers: frozenset[str]  # numbers of the title
-    lede_numbers: frozenset[str]
-    stages: frozenset[str]
-    names: frozenset[str]  # tokens of the title's capitalised words (not in Title Case)
-    acronyms: frozenset[str]  # the names written in capitals ("OMS", "UE")
-    lede_names: frozenset[str]  # tokens of the summary's capitalised words, mid-sentence
-    weights: dict[str, float]  # the tokens that count more than a common word, and how much
-    words: tuple[str, ...]  # title and lede tokens in order (for acronyms' initials)
-    generic: bool  # too short or too generic for the title to decide alone
-    explainer: bool  # the title announces an explainer, not a report
-    shingles: tuple[str, ...]  # what the signature is made of (title and lede tokens)
 
 
 def lede(summary: str) -> str:
@@ -520,148 +202,224 @@ def lede(summary: str) -> str:
     return cut[:space] if space > LEDE_CHARS // 2 else cut
 
 
-@lru_cache(maxsize=4096)  # a fetch meets the same candidates again and again
-def _cached_match_text(title: str, summary_opening: str) -> MatchText:
-    clean = strip_outlet(title)
-    title_tokens = _tokens(clean)
-    opening = lede(summary_opening)
-    lede_tokens = _tokens(opening)[:LEDE_TOKENS]
-    folded = fold(clean)
-    names, acronyms = _names(clean)
-    lede_names = _lede_names(opening)
-    numbers, lede_numbers = _numbers(title_tokens), _numbers(lede_tokens)
-    informative = len({t for t in title_tokens if not _NUMERIC_RE.fullmatch(t)})
+@dataclass(frozen=True, slots=True)
+class MatchText:
+    """What matching looks at in one entry or one stored representative of an item."""
+
+    words: tuple[str, ...]  # tokens of the title, in order (at most TITLE_TOKENS)
+    lede_words: tuple[str, ...]  # distinct tokens of the summary's opening, in order
+    title: frozenset[str]  # `words` as a set
+    lede: frozenset[str]  # `lede_words` as a set
+    numbers: frozenset[str]  # numbers and codes of the title
+    lede_numbers: frozenset[str]
+    names: frozenset[str]  # tokens of the title's capitalised words
+    grams: frozenset[str]  # letter trigrams of the title's words ("Mursi" meets "Morsi")
+
+    @property
+    def text(self) -> frozenset[str]:
+        return self.title | self.lede
+
+    def encode(self) -> str:
+        """A compact form for the store: fields by tab, tokens by space (neither is in a token)."""
+        fields = (self.words, self.lede_words, sorted(self.names))
+        return "\t".join(" ".join(field) for field in fields)
+
+    @classmethod
+    def decode(cls, encoded: str) -> MatchText:
+        return _decode(encoded)
+
+
+@lru_cache(maxsize=4096)  # an item's representatives come back entry after entry
+def _decode(encoded: str) -> MatchText:
+    words, lede_words, names = (tuple(f.split()) for f in encoded.split("\t"))
+    return _match_text(words, lede_words, frozenset(names))
+
+
+def _match_text(
+    words: tuple[str, ...], lede_words: tuple[str, ...], names: frozenset[str]
+) -> MatchText:
+    title, lede_set = frozenset(words), frozenset(lede_words)
+    joined = " ".join(words)
     return MatchText(
-        title=frozenset(title_tokens),
-        lede=frozenset(lede_tokens),
-        numbers=numbers,
-        lede_numbers=lede_numbers,
-        stages=_stages(folded),
+        words=words,
+        lede_words=lede_words,
+        title=title,
+        lede=lede_set,
+        numbers=frozenset(filter(_is_number, title)),
+        lede_numbers=frozenset(filter(_is_number, lede_set)),
         names=names,
-        acronyms=acronyms,
-        lede_names=lede_names,
-        weights=_weights(
-            frozenset(title_tokens) | frozenset(lede_tokens),
-            names,
-            numbers,
-            lede_names,
-            lede_numbers,
-        ),
-        words=(*title_tokens, *lede_tokens),
-        generic=informative < MIN_TITLE_TOKENS or bool(_GENERIC_RE.search(folded)),
-        explainer=bool(_EXPLAINER_RE.search(folded)),
-        shingles=tuple(sorted(set(title_tokens) | set(lede_tokens[:SHINGLE_LEDE_TOKENS]))),
+        grams=frozenset(joined[i : i + 3] for i in range(len(joined) - 2)),
     )
 
 
 def match_text(title: str, summary: str) -> MatchText:
     """The matching form of an entry: its title and the opening of its summary."""
-    return _cached_match_text(title, lede(summary))
+    clean = strip_kicker(title)
+    lede_words = tuple(dict.fromkeys(_tokens(lede(summary))))[:LEDE_TOKENS]
+    return _match_text(_tokens(clean)[:TITLE_TOKENS], lede_words, _names(clean))
 
 
-# --- the index ------------------------------------------------------------------------------
+# --- 2. weights -----------------------------------------------------------------------------
 
 
 @cache
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+def prior() -> tuple[int, dict[str, int]]:
+    """(documents, document frequency by token) of the prior: `watchcli/data/idf_prior.tsv`."""
+    docs, counts = 0, {}
+    text = resources.files("watchcli").joinpath("data/idf_prior.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if line.startswith("#"):
+            if line.startswith("# documents:"):
+                docs = int(line.split(":")[1])
+            continue
+        token, _, count = line.partition("\t")
+        counts[token] = int(count)
+    return docs, counts
 
 
-def band_keys(text: MatchText) -> tuple[int, ...]:
-    """The index keys of an entry: one 63-bit key per MinHash band of its shingles (the
-    title's tokens and the first tokens of the summary).
-
-    With ROWS = 1, two entries whose shingle sets have Jaccard similarity s share a given key
-    with probability s, so the two shared keys the store asks for with probability
-    1 - (1 - s)^BANDS - BANDS·s·(1 - s)^(BANDS - 1): with 20 bands, s = 0.15: 0.82; s = 0.2:
-    0.93; s = 0.3: 0.99 (12 bands: 0.56, 0.73, 0.91). A text too short to sample gets no key:
-    it can only be matched by its exact keys.
-    """
-    if len(text.shingles) < 2:
-        return ()
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_permutations(), scheme="affine32")
-    minhash.update_batch([s.encode("utf-8") for s in text.shingles])
-    values = minhash.hashvalues
-    keys = []
-    for band in range(BANDS):
-        chunk = values[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(
-            f"{NEAR_KEY_VERSION}:{band}:".encode() + chunk, digest_size=8
-        ).digest()
-        keys.append(int.from_bytes(digest, "big") >> 1)  # SQLite integers are signed 64-bit
-    return tuple(sorted(set(keys)))
+def is_common(token: str) -> bool:
+    """A token so frequent in the prior (function words: "de", "the", "pour") that indexing it
+    would only make long lists."""
+    docs, counts = prior()
+    return counts.get(token, 0) > COMMON_SHARE * docs
 
 
-# --- verification ---------------------------------------------------------------------------
+class Weights:
+    """IDF of tokens: the store's document frequencies over its recent `docs` items, blended
+    with the prior's, which count as PRIOR_DOCS documents. A token nobody has seen weighs the
+    most (`top`); one in every document, nothing.
+
+    `load` gives the store's counts of tokens not asked before (one query for many); `add`
+    counts an item created since, so that the run's own items weigh in as they come."""
+
+    def __init__(
+        self, docs: int = 0, load: Callable[[list[str]], Mapping[str, int]] | None = None
+    ) -> None:
+        prior_docs, prior_counts = prior()
+        self._prior = {t: PRIOR_DOCS * n / prior_docs for t, n in prior_counts.items()}
+        self._load = load or (lambda tokens: {})
+        self._counts: dict[str, int] = {}
+        self._weights: dict[str, float] = {}
+        self.docs = docs
+        self.top = math.log(docs + PRIOR_DOCS + 1)
+
+    @classmethod
+    def of_texts(cls, texts: Iterable[MatchText]) -> Weights:
+        """The weights a store holding exactly `texts` would give (for tests and benches)."""
+        counts: dict[str, int] = {}
+        docs = 0
+        for text in texts:
+            docs += 1
+            for token in text.text:
+                counts[token] = counts.get(token, 0) + 1
+        return cls(docs, lambda tokens: counts)
+
+    def prefetch(self, tokens: Iterable[str]) -> None:
+        """Ask the store at once for the counts of the tokens about to be weighed."""
+        missing = [t for t in set(tokens) if t not in self._counts]
+        if missing:
+            found = self._load(missing)
+            for token in missing:
+                self._counts[token] = found.get(token, 0)
+
+    def __call__(self, token: str) -> float:
+        weight = self._weights.get(token)
+        if weight is None:
+            if token not in self._counts:
+                self.prefetch((token,))
+            seen = self._counts[token] + self._prior.get(token, 0.0)
+            weight = self._weights[token] = self.top - math.log(seen + 1)
+        return weight
+
+    def add(self, tokens: Iterable[str]) -> None:
+        """One more item holds these tokens."""
+        self.prefetch(tokens)
+        for token in set(tokens):
+            self._counts[token] += 1
+        self.docs += 1
+        self.top = math.log(self.docs + PRIOR_DOCS + 1)
+        self._weights.clear()
 
 
-@dataclass(frozen=True)
+def index_tokens(text: MatchText) -> tuple[str, ...]:
+    """The tokens an item representative is filed under: its title's and its lede's first,
+    except the commonest words. Sorted, so the same text always gives the same rows."""
+    return tuple(
+        sorted(t for t in text.title.union(text.lede_words[:LEDE_INDEX_TOKENS]) if not is_common(t))
+    )
+
+
+def query_tokens(text: MatchText, weights: Weights) -> tuple[str, ...]:
+    """The tokens an entry looks up: its QUERY_TOKENS rarest indexed tokens, rarest first
+    (ties by the token itself, so the same entry always asks the same)."""
+    ranked = sorted(index_tokens(text), key=lambda t: (-weights(t), t))
+    return tuple(ranked[:QUERY_TOKENS])
+
+
+def is_candidate(shared: int, asked: int, rarest: float) -> bool:
+    """Whether an item that shares `shared` of the `asked` query tokens of an entry is worth
+    comparing: two shared tokens, or one rare enough (`rarest`: its weight, over `top`)."""
+    return shared >= min(2, asked) or rarest >= RARE_ALONE
+
+
+# --- 3. decision ----------------------------------------------------------------------------
+
+FEATURES = (
+    "title_sim",  # weighted Dice of the titles' tokens
+    "lede_sim",  # weighted Dice of the summaries' openings (0 when one has none)
+    "told",  # how much of each title (by weight) the other text tells, the lesser of the two
+    "shared_info",  # how much the titles share with the other text at all (weight, scaled)
+    "rarest_shared",  # the weight of the rarest word a title shares with the other text
+    "swap",  # the weight of a word put in another's place in the same title or summary ("in
+    # India" / "in Bangladesh", "chargé de mission X" / "… Y", "alert level is Orange" / "Green")
+    "other_names",  # each title names someone or somewhere the other text never mentions
+    "shared_number",  # they share a number or a code
+    "same_source",  # the item already has a sighting from the entry's source
+    "same_source_swap",  # the same, times `swap`: a template feed telling another event
+    "hours_apart",  # log-scaled, 1 at GAP_HOURS and beyond
+    "no_lede",  # one of them has no summary
+    "spelling_sim",  # Dice of the titles' letter trigrams: spellings, compounds, typos
+)
+
+
+# Which way each feature may speak: +1 only for a match, -1 only against, 0 either way. The
+# fit keeps the signs, so that two features that go together cannot trade places.
+DIRECTION = {
+    "title_sim": +1,
+    "lede_sim": +1,
+    "told": +1,
+    "shared_info": +1,
+    "rarest_shared": +1,
+    "swap": -1,
+    "other_names": -1,
+    "shared_number": +1,
+    "same_source": -1,
+    "same_source_swap": -1,
+    "hours_apart": -1,
+    "no_lede": 0,
+    "spelling_sim": +1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    values: tuple[float, ...]  # in the order of FEATURES
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(v, 3) for name, v in zip(FEATURES, self.values, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
-    score: float  # 0..1; a match when `reason` is None and score >= the threshold
-    reason: str | None = None  # why this can never be the same story, when it cannot
-
-
-def sighting_keys(texts: Iterable[tuple[str, str]]) -> list[list[int]]:
-    """The band keys of each (title, lede) of an item's sightings, to re-index the item."""
-    return [list(band_keys(match_text(title, lede))) for title, lede in texts]
-
-
-def _dice(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return 2 * len(a & b) / (len(a) + len(b))
-
-
-def _weights(
-    tokens: frozenset[str],
-    names: frozenset[str],
-    numbers: frozenset[str],
-    lede_names: frozenset[str],
-    lede_numbers: frozenset[str],
-) -> dict[str, float]:
-    """What sharing each token says: a name, an acronym or a number ("Kordofan", "CPME",
-    "2 000") says more than a common word ("civils", "tués"); only the tokens that weigh more
-    than 1 are kept."""
-    out: dict[str, float] = {}
-    for token in tokens:
-        if token in names or token in numbers:
-            out[token] = NAME_WEIGHT
-        elif token in lede_names or token in lede_numbers:
-            out[token] = LEDE_NAME_WEIGHT
-    return out
-
-
-def _weight_of(text: MatchText, tokens: Iterable[str]) -> float:
-    get = text.weights.get
-    return sum(get(t, 1.0) for t in tokens)
-
-
-def _weighted_dice(
-    a: MatchText, b: MatchText, tokens_a: frozenset[str], tokens_b: frozenset[str]
-) -> float:
-    if not tokens_a or not tokens_b:
-        return 0.0
-    shared = tokens_a & tokens_b
-    total = _weight_of(a, tokens_a) + _weight_of(b, tokens_b)
-    return (_weight_of(a, shared) + _weight_of(b, shared)) / total
-
-
-def _title_score(a: MatchText, b: MatchText) -> float:
-    """Dice similarity of the titles, names and numbers counting more."""
-    return _weighted_dice(a, b, a.title, b.title)
-
-
-def _told_in(a: MatchText, b: MatchText) -> float:
-    """How much of `a`'s title (by weight) `b` tells, in its title or its summary: one outlet
-    puts in its summary what another puts in its title."""
-    if not a.title:
-        return 0.0
-    return _weight_of(a, a.title & (b.title | b.lede)) / _weight_of(a, a.title)
+    probability: float  # that the two tell the same story; a match when >= the threshold
+    reason: str | None = None  # why they can never be the same story, when they cannot
+    features: Features | None = None
 
 
 def number_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Each side has a number the other lacks: different facts ("2 000" vs "3 000" dead). One
-    side adding a number (a year, a date) to the other's is not a conflict."""
+    """Each side has a number the other lacks: different facts ("2 000" vs "3 000" dead,
+    "COP29" vs "COP30"). One side adding a number (a year, a date) is not a conflict; years
+    are only compared with years."""
     years_a, years_b = {n for n in a if n[0] == "y"}, {n for n in b if n[0] == "y"}
     counts_a, counts_b = a - years_a, b - years_b
     return bool(years_a - years_b and years_b - years_a) or bool(
@@ -669,55 +427,144 @@ def number_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
     )
 
 
-def _mentions(text: MatchText, name: str) -> bool:
-    """Whether `text` names `name`: the same token, a close spelling ("Rachline" for
-    "Racheline") or, for an acronym, words with those initials ("UE": "Union européenne")."""
-    tokens = text.title | text.lede
-    if name in tokens:
-        return True
-    if len(name) >= 5 and any(
-        abs(len(t) - len(name)) <= 2 and fuzz.ratio(name, t) >= FUZZY_NAME for t in tokens
-    ):
-        return True
-    if name in text.acronyms or len(name) < 2:
-        return False
-    words, n = text.words, len(name)
-    return any(
-        all(words[i + k].startswith(name[k]) for k in range(n)) for i in range(len(words) - n + 1)
+def _total(tokens: Iterable[str], weights: Weights) -> float:
+    return sum(map(weights, tokens))
+
+
+def _dice(a: frozenset[str], b: frozenset[str], weights: Weights) -> float:
+    total = _total(a, weights) + _total(b, weights)
+    return 2 * _total(a & b, weights) / total if total else 0.0
+
+
+def _swapped(
+    x: tuple[str, ...], y: tuple[str, ...], text_x: frozenset[str], text_y: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of each sentence put in the other's place: what remains between their common
+    start and common end when that is at most SWAP_WORDS a side, or, for sentences of one
+    length, the words at the (at most SWAP_WORDS) places where they differ. Words the other
+    text has elsewhere moved, they were not swapped. Linear in the sentences' lengths."""
+    if x == y or not x or not y:
+        return (), ()
+    start = 0
+    while start < min(len(x), len(y)) and x[start] == y[start]:
+        start += 1
+    end = 0
+    while end < min(len(x), len(y)) - start and x[-1 - end] == y[-1 - end]:
+        end += 1
+    middle_x, middle_y = x[start : len(x) - end], y[start : len(y) - end]
+    if len(middle_x) <= SWAP_WORDS and len(middle_y) <= SWAP_WORDS:
+        only_x, only_y = middle_x, middle_y
+    elif len(x) == len(y):
+        places = [i for i in range(len(x)) if x[i] != y[i]]
+        if len(places) > SWAP_WORDS:
+            return (), ()
+        only_x, only_y = tuple(x[i] for i in places), tuple(y[i] for i in places)
+    else:
+        return (), ()
+    return tuple(t for t in only_x if t not in text_y), tuple(t for t in only_y if t not in text_x)
+
+
+def _swap_weight(
+    x: tuple[str, ...],
+    y: tuple[str, ...],
+    text_x: frozenset[str],
+    text_y: frozenset[str],
+    weights: Weights,
+) -> float:
+    """The weight of the rarest swapped word, on the side where it is the lesser."""
+    swap_x, swap_y = _swapped(x, y, text_x, text_y)
+    return min(max(map(weights, swap_x), default=0.0), max(map(weights, swap_y), default=0.0))
+
+
+def features(
+    a: MatchText,
+    b: MatchText,
+    weights: Weights,
+    *,
+    same_source: bool = False,
+    hours_apart: float = 0.0,
+) -> Features:
+    """The evidence that `a` and `b` tell the same story, symmetric in `a` and `b`; every
+    value is in [0, 1]. Linear in the texts' lengths: set operations and one weight a token."""
+    top = weights.top
+    text_a, text_b = a.text, b.text
+    both_ledes = bool(a.lede and b.lede)
+    title_sim = _dice(a.title, b.title, weights)
+    told_a = _total(a.title & text_b, weights) / (_total(a.title, weights) or 1.0)
+    told_b = _total(b.title & text_a, weights) / (_total(b.title, weights) or 1.0)
+    shared = (a.title & text_b) | (b.title & text_a)
+    swap = max(
+        _swap_weight(a.words, b.words, text_a, text_b, weights),
+        _swap_weight(a.lede_words, b.lede_words, text_a, text_b, weights) if both_ledes else 0.0,
+    )
+    numbers_a, numbers_b = a.numbers | a.lede_numbers, b.numbers | b.lede_numbers
+    return Features(
+        (
+            title_sim,
+            _dice(a.lede, b.lede, weights) if both_ledes else 0.0,
+            min(told_a, told_b),
+            min(1.0, _total(shared, weights) / (SHARED_INFO * top)),
+            max(map(weights, shared), default=0.0) / top,
+            swap / top,
+            float(bool(a.names - text_b and b.names - text_a)),
+            float(bool(numbers_a & numbers_b)),
+            float(same_source),
+            float(same_source) * swap / top,
+            min(1.0, math.log1p(abs(hours_apart)) / math.log1p(GAP_HOURS)),
+            float(not both_ledes),
+            2 * len(a.grams & b.grams) / ((len(a.grams) + len(b.grams)) or 1),
+        )
     )
 
 
-def _other_names(a: MatchText, b: MatchText) -> bool:
-    """Each title names someone or somewhere the other text never mentions: "Zambia declares
-    drought a national disaster" and "Zimbabwe declares national disaster over drought"."""
-    only_a = [n for n in a.names if len(n) >= 3 and not _mentions(b, n)]
-    if not only_a:
-        return False
-    return any(len(n) >= 3 and not _mentions(a, n) for n in b.names)
+# --- fitted by bench/dedupe_fit.py: do not edit by hand ---------------------------------------
+# COEFFICIENTS-BEGIN
+INTERCEPT = -6.8069
+COEFFICIENTS = (
+    +4.0427,  # title_sim
+    +0.0000,  # lede_sim
+    +0.0000,  # told
+    +9.8683,  # shared_info
+    +0.0000,  # rarest_shared
+    -1.6000,  # swap
+    -0.5919,  # other_names
+    +1.0882,  # shared_number
+    -3.5618,  # same_source
+    +0.0000,  # same_source_swap
+    -3.4915,  # hours_apart
+    +2.0884,  # no_lede
+    +0.0000,  # spelling_sim
+)
+DEFAULT_THRESHOLD = 0.850
+# COEFFICIENTS-END
 
 
-def verify(a: MatchText, b: MatchText) -> Verdict:
-    """How likely `a` and `b` tell the same story (the score), or why they cannot."""
+@dataclass(frozen=True)
+class Model:
+    """The fitted decision: P(same story) = σ(intercept + Σ coefficient × feature)."""
+
+    intercept: float
+    coefficients: tuple[float, ...]
+    threshold: float  # a match from this probability up
+
+    def probability(self, values: Iterable[float]) -> float:
+        z = self.intercept + sum(c * v for c, v in zip(self.coefficients, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+MODEL = Model(INTERCEPT, COEFFICIENTS, DEFAULT_THRESHOLD)
+
+
+def decide(
+    a: MatchText,
+    b: MatchText,
+    weights: Weights,
+    *,
+    same_source: bool = False,
+    hours_apart: float = 0.0,
+) -> Verdict:
+    """How likely `a` and `b` tell the same story, or why they cannot."""
     if number_conflict(a.numbers, b.numbers):
-        return Verdict(0.0, "numbers differ")
-    if a.stages and b.stages and not (a.stages & b.stages):
-        return Verdict(0.0, "different stages of the event")
-    if a.explainer != b.explainer:
-        return Verdict(0.0, "an explainer and a report")
-    if _other_names(a, b):
-        return Verdict(0.0, "different names")
-    title_score = _title_score(a, b)
-    if a.generic or b.generic:
-        # The title says too little: the summaries decide, and must agree on their numbers.
-        if not a.lede or not b.lede:
-            return Verdict(0.0, "title too short or generic, no summary to compare")
-        if number_conflict(a.lede_numbers, b.lede_numbers):
-            return Verdict(0.0, "title too short or generic, summaries' numbers differ")
-        return Verdict(min(title_score, _dice(a.lede, b.lede)) if a.title & b.title else 0.0)
-    if not a.lede or not b.lede:
-        return Verdict(title_score)
-    # The summaries' openings confirm or contradict the titles, and each title must be told by
-    # the other text: three views of one story, with the same weight.
-    text_score = _weighted_dice(a, b, a.title | a.lede, b.title | b.lede)
-    told = min(_told_in(a, b), _told_in(b, a))
-    return Verdict((title_score + text_score + told) / 3)
+        return Verdict(0.0, "the titles' numbers differ")
+    found = features(a, b, weights, same_source=same_source, hours_apart=hours_apart)
+    return Verdict(MODEL.probability(found.values), None, found)

@@ -22,11 +22,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from watchcli import sql
 from watchcli.config import Source
 from watchcli.dates import iso, parse_iso
 from watchcli.errors import HeldError, NotFoundError, UsageError
 from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
+from watchcli.store_near import NOT_GUARDED, NearStore
 
 BUSY_TIMEOUT_SECONDS = 30.0
 # SQLite's page cache per connection, in KiB. The default (2 MiB) holds little more than the
@@ -36,12 +38,6 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # store never takes it all; freed when the command ends. No mmap: it would put the pages of a
 # large store in the RSS of every command, and turn an I/O error into a crash (SIGBUS).
 CACHE_KIB = 32 * 1024
-NEAR_CANDIDATES = 16  # items verified per entry at most: the cost stays flat however big
-
-# An item that took no entry of this source automatically since `watchcli split` said so.
-_NOT_GUARDED = (
-    "NOT EXISTS (SELECT 1 FROM split_guards g WHERE g.item_id = {item} AND g.source_id = ?)"
-)
 
 # Who fetch is, in `history`, `item_tags.by` and `items.assigned_by`.
 AUTOMATIC = "watchcli"
@@ -80,17 +76,6 @@ class SightingRef:
 
 
 @dataclass(frozen=True)
-class NearCandidate:
-    """A stored sighting the near-duplicate index proposes for an entry."""
-
-    item_id: int
-    sighting_id: int
-    title: str
-    lede: str
-    published: str  # the item's date
-
-
-@dataclass(frozen=True)
 class SightingMatch:
     id: int
     item_id: int
@@ -101,6 +86,7 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.db = Database(conn)
+        self.near = NearStore(self.db)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -141,17 +127,11 @@ class Store:
             raise
         conn.execute("COMMIT")
 
-    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict | None:
-        cursor = self.db.execute(sql, list(params))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+    def _one(self, query: str, params: Iterable[Any] = ()) -> dict | None:
+        return sql.one(self.db, query, params)
 
-    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
-        cursor = self.db.execute(sql, list(params))
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    def _all(self, query: str, params: Iterable[Any] = ()) -> list[dict]:
+        return sql.rows(self.db, query, params)
 
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.db)]
@@ -279,7 +259,7 @@ class Store:
         row = self._one(
             f"""
             SELECT item_id, id AS sighting_id FROM sightings
-            WHERE url_key = ? AND {_NOT_GUARDED.format(item="sightings.item_id")}
+            WHERE url_key = ? AND {NOT_GUARDED.format(item="sightings.item_id")}
             ORDER BY id LIMIT 1
             """,
             [url_key, source_id],
@@ -291,7 +271,7 @@ class Store:
             f"""
             SELECT item_id, id AS sighting_id FROM sightings
             WHERE guid = ? AND source_id != ?
-              AND {_NOT_GUARDED.format(item="sightings.item_id")}
+              AND {NOT_GUARDED.format(item="sightings.item_id")}
             ORDER BY id LIMIT 1
             """,
             [guid, other_than_source, other_than_source],
@@ -333,13 +313,14 @@ class Store:
         now: datetime,
         lede: str = "",
         matched_sighting: int | None = None,
+        features: dict[str, float] | None = None,
     ) -> int:
         cursor = self.db.execute(
             """
             INSERT INTO sightings (item_id, source_id, guid, url, url_key, link, title,
                                    content_hash, published, seen, how, score, lede,
-                                   matched_sighting)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   matched_sighting, features)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 item_id,
@@ -356,6 +337,7 @@ class Store:
                 score,
                 lede,
                 matched_sighting,
+                json.dumps(features) if features else None,
             ],
         )
         assert cursor.lastrowid is not None
@@ -435,61 +417,7 @@ class Store:
             ],
         )
 
-    # --- near-duplicates --------------------------------------------------------------------
-
-    def index_near(self, item_id: int, published: datetime, keys: Iterable[int]) -> None:
-        """File `keys` (neardup.band_keys of one sighting) under the item and its date."""
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO near_bands (day, key, published, item_id) VALUES (?, ?, ?, ?)",
-            _near_rows(item_id, published, keys),
-        )
-
-    def find_near_candidates(
-        self,
-        keys: Sequence[int],
-        *,
-        start: datetime,
-        end: datetime,
-        source_id: str,
-        limit: int = NEAR_CANDIDATES,
-        min_shared: int = 2,
-    ) -> list[NearCandidate]:
-        """Sightings of the items dated in [start, end] that share at least `min_shared` index
-        keys with `keys`, most keys shared first; never an item already seen through
-        `source_id` (an entry never joins an item of its own source on similarity alone) nor
-        one guarded against it by a split."""
-        if not keys:
-            return []
-        first, last = _minutes(start), _minutes(end)
-        days = range(first // MINUTES_A_DAY, last // MINUTES_A_DAY + 1)
-        day_marks, key_marks = ", ".join("?" * len(days)), ", ".join("?" * len(keys))
-        # One B-tree seek per (day, key) of the window: the pages of those days only.
-        rows = self._all(
-            f"""
-            WITH hits AS (
-                SELECT item_id, count(*) AS shared FROM near_bands
-                WHERE day IN ({day_marks}) AND key IN ({key_marks})
-                  AND published BETWEEN ? AND ?
-                GROUP BY item_id HAVING count(*) >= ?
-            ),
-            best AS (
-                SELECT item_id, shared FROM hits
-                WHERE NOT EXISTS (SELECT 1 FROM sightings s
-                                  WHERE s.item_id = hits.item_id AND s.source_id = ?)
-                  AND {_NOT_GUARDED.format(item="hits.item_id")}
-                ORDER BY shared DESC, item_id DESC LIMIT ?
-            )
-            SELECT s.item_id, s.id AS sighting_id, s.title,
-                   CASE WHEN s.lede = '' AND s.how = 'new' THEN substr(i.summary, 1, 400)
-                        ELSE s.lede END AS lede,
-                   i.published
-            FROM best JOIN sightings s ON s.item_id = best.item_id
-            JOIN items i ON i.id = best.item_id
-            ORDER BY best.shared DESC, s.id
-            """,
-            [*days, *keys, first, last, min_shared, source_id, source_id, limit],
-        )
-        return [NearCandidate(**row) for row in rows]
+    # --- near-duplicates (the rest is in store_near.py) ----------------------------------
 
     def item_published(self, item_id: int) -> datetime:
         row = self._one("SELECT published FROM items WHERE id = ?", [item_id])
@@ -512,59 +440,7 @@ class Store:
         rows = self._all("SELECT id FROM items WHERE published >= ? ORDER BY id", [iso(since)])
         return [row["id"] for row in rows]
 
-    def reindex_near(self, item_id: int, keys_by_sighting: Iterable[Iterable[int]]) -> None:
-        """Replace the item's index rows (after a merge or a split changed its sightings)."""
-        self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [item_id])
-        row = self._one("SELECT published FROM items WHERE id = ?", [item_id])
-        if row is None:
-            return
-        published = parse_iso(row["published"])
-        for keys in keys_by_sighting:
-            self.index_near(item_id, published, keys)
-
     # --- corrections by hand (merge, split) ----------------------------------------------------
-
-    def merge_items(self, keep: int, others: Sequence[int], *, by: str, now: datetime) -> int:
-        """Move everything of `others` into `keep` and delete them: sightings (the one each
-        was created from becomes how = 'merge'), tags, notes, history, split guards. Returns
-        the number of sightings moved. Call inside `write()`; the caller re-indexes `keep`."""
-        moved = 0
-        at = iso(now)
-        for other in others:
-            cursor = self.db.execute(
-                """
-                UPDATE sightings SET item_id = ?, moved_from = ?,
-                    how = CASE WHEN how = 'new' THEN 'merge' ELSE how END
-                WHERE item_id = ?
-                """,
-                [keep, other, other],
-            )
-            moved += cursor.rowcount
-            # The analyst says these sources belong together: lift their guards on `keep`.
-            self.db.execute(
-                """
-                DELETE FROM split_guards WHERE item_id = ? AND source_id IN
-                    (SELECT source_id FROM sightings WHERE item_id = ? AND moved_from = ?)
-                """,
-                [keep, keep, other],
-            )
-            for statement in (
-                "INSERT OR IGNORE INTO item_tags (item_id, tag, by, at) "
-                "SELECT ?, tag, by, at FROM item_tags WHERE item_id = ?",
-                "UPDATE notes SET item_id = ? WHERE item_id = ?",
-                "UPDATE history SET item_id = ? WHERE item_id = ?",
-                "UPDATE split_guards SET item_id = ? WHERE item_id = ?",
-                "UPDATE merged_items SET into_id = ? WHERE into_id = ?",
-            ):
-                self.db.execute(statement, [keep, other])
-            self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [other])
-            self.db.execute("DELETE FROM near_bands WHERE item_id = ?", [other])
-            self.db.execute(
-                "INSERT INTO merged_items (id, into_id, by, at) VALUES (?, ?, ?, ?)",
-                [other, keep, by, at],
-            )
-            self.db.execute("DELETE FROM items WHERE id = ?", [other])
-        return moved
 
     def check_not_held(self, item_id: int, *, by: str) -> None:
         """HeldError when another member holds the item (the rule of every change by hand)."""
@@ -615,98 +491,6 @@ class Store:
                 )
                 taken.append(f"holder {held['assignee'] or held['network']}")
         return taken
-
-    def split_sighting(
-        self, item_id: int, sighting_id: int, *, scope: str | None, by: str, now: datetime
-    ) -> int:
-        """Make sighting `sighting_id` of `item_id` an item of its own, and guard `item_id`
-        against its source for good. Returns the new item's id. Call inside `write()`; the
-        caller re-indexes both items."""
-        sighting = self._one("SELECT * FROM sightings WHERE id = ?", [sighting_id])
-        item = self._one("SELECT * FROM items WHERE id = ?", [item_id])
-        assert sighting is not None and item is not None
-        first = self._one("SELECT min(id) AS id FROM sightings WHERE item_id = ?", [item_id])
-        was_first = first is not None and first["id"] == sighting_id
-        cursor = self.db.execute(
-            """
-            INSERT INTO items (url, title, summary, author, published, first_seen, updated,
-                               lang, scope)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                sighting["url"],
-                sighting["title"],
-                item["summary"] if was_first else sighting["lede"],
-                item["author"] if was_first else "",
-                sighting["published"] or sighting["seen"],
-                sighting["seen"],
-                iso(now),
-                item["lang"],
-                scope if scope is not None else item["scope"],
-            ],
-        )
-        new_id = cursor.lastrowid
-        assert new_id is not None
-        self.db.execute(
-            """
-            UPDATE sightings SET item_id = ?, moved_from = ?, how = 'split', score = NULL,
-                matched_sighting = NULL
-            WHERE id = ?
-            """,
-            [new_id, item_id, sighting_id],
-        )
-        if was_first:
-            # The item was this sighting's text: it now takes its first remaining one's.
-            self.db.execute(
-                """
-                UPDATE items SET (title, url, summary, published) = (
-                    SELECT title, url, lede, coalesce(published, seen) FROM sightings
-                    WHERE item_id = items.id ORDER BY id LIMIT 1),
-                    updated = ?
-                WHERE id = ?
-                """,
-                [iso(now), item_id],
-            )
-        self.db.execute(
-            """
-            INSERT INTO split_guards (item_id, source_id, guid, url_key, new_item_id, by, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                item_id,
-                sighting["source_id"],
-                sighting["guid"],
-                sighting["url_key"],
-                new_id,
-                by,
-                iso(now),
-            ],
-        )
-        return new_id
-
-    def find_sighting_of(self, sighting_id: int) -> dict | None:
-        """One sighting's item, source and text, or None."""
-        return self._one(
-            "SELECT id, item_id, source_id, guid, title, lede FROM sightings WHERE id = ?",
-            [sighting_id],
-        )
-
-    def sighting_texts(self, item_id: int) -> list[tuple[str, str]]:
-        """(title, opening of the summary) of every sighting of an item, for the index."""
-        rows = self._all(
-            """
-            SELECT s.title, CASE WHEN s.lede = '' AND s.how = 'new'
-                                 THEN substr(i.summary, 1, 400) ELSE s.lede END AS lede
-            FROM sightings s JOIN items i ON i.id = s.item_id
-            WHERE s.item_id = ? ORDER BY s.id
-            """,
-            [item_id],
-        )
-        return [(row["title"], row["lede"]) for row in rows]
-
-    def count_sightings(self, item_id: int) -> int:
-        row = self._one("SELECT count(*) AS n FROM sightings WHERE item_id = ?", [item_id])
-        return row["n"] if row else 0
 
     def ensure_item(self, item_id: int) -> None:
         """NotFoundError (saying where a merged item went) unless the item exists."""
@@ -782,7 +566,7 @@ class Store:
             for sighting in self._all(
                 """
                 SELECT s.id, s.source_id AS source, s.url, s.guid, s.seen, s.title, s.how,
-                       s.score, s.moved_from, m.id AS matched_sighting,
+                       s.score, s.features, s.moved_from, m.id AS matched_sighting,
                        m.item_id AS matched_item, m.source_id AS matched_source,
                        m.title AS matched_title
                 FROM sightings s LEFT JOIN sightings m ON m.id = s.matched_sighting
@@ -1149,24 +933,8 @@ def _explained(row: dict) -> dict:
         if sighting is None
         else {"sighting": sighting, "item": item, "source": source, "title": title}
     )
+    row["features"] = json.loads(row["features"]) if row["features"] else None
     return row
-
-
-def _minutes(when: datetime) -> int:
-    """Minutes since the epoch: the index's dates, 4 bytes each."""
-    return int(when.timestamp() // 60)
-
-
-MINUTES_A_DAY = 1440
-
-
-def _near_rows(
-    item_id: int, published: datetime, keys: Iterable[int]
-) -> list[tuple[int, int, int, int]]:
-    """The `near_bands` rows (day, key, published, item_id) of one sighting's band keys: filed
-    by day first (migration m004), so that new entries write into the last days' pages only."""
-    minute = _minutes(published)
-    return [(minute // MINUTES_A_DAY, key, minute, item_id) for key in keys]
 
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:

@@ -1,0 +1,22 @@
+"""Rows as dicts: the two read helpers the store modules share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def one(db: Database, sql: str, params: Iterable[Any] = ()) -> dict | None:
+    cursor = db.execute(sql, list(params))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+def rows(db: Database, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+    cursor = db.execute(sql, list(params))
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
