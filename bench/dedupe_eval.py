@@ -48,7 +48,7 @@ def item_map(store: Store) -> dict[tuple[str, str], int]:
 
 
 def ingest_stream(stream: Stream, *, threshold: float = 0.0) -> dict[tuple[str, str], int]:
-    """The stream's entries through the real Ingester, one at a time in canonical order."""
+    """The stream's entries through the real Ingester, in hourly fetches (`Stream.fetches`)."""
     docs = stream.ordered()
     now = max(d.published for d in docs) + timedelta(hours=1)
     with tempfile.TemporaryDirectory(prefix="watchcli-eval-") as tmp:
@@ -62,20 +62,15 @@ def ingest_stream(stream: Stream, *, threshold: float = 0.0) -> dict[tuple[str, 
         )
         with Store.open(Path(tmp) / "watch.db") as store:
             ingester = Ingester(store, config, now=now)
-            for doc in docs:
-                source = config.source(doc.source)
+            for batch in stream.fetches():
+                source = config.source(batch[0].source)
                 assert source is not None
-                entry = Entry(
-                    doc.guid,
-                    doc.url,
-                    doc.url,
-                    doc.title,
-                    doc.summary,
-                    doc.published,
-                    True,
+                entries = tuple(
+                    Entry(d.guid, d.url, d.url, d.title, d.summary, d.published, True)
+                    for d in batch
                 )
                 with store.write():
-                    ingester.store_entries(source, (entry,), lang=None, now=now)
+                    ingester.store_entries(source, entries, lang=None, now=now)
             return item_map(store)
 
 

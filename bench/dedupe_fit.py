@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.dedupe_sets import (
     IMPUTED_HOURS,
     REPO,
+    Doc,
     Pairs,
     Stream,
     corpus_root,
@@ -60,47 +61,72 @@ class Sample:
 
 
 def stream_samples(stream: Stream) -> list[Sample]:
-    """Candidate pairs of a stream, as the index would propose them at fetch time."""
+    """Candidate pairs of a stream, as the index would propose them at fetch time: in hourly
+    fetches (`Stream.fetches`), each fetch's entries counted in the weights first, then each
+    entry compared with the earlier ones of its window the index would propose."""
     window = timedelta(days=DedupeSettings().window_days)
-    docs = stream.ordered()
-    texts = [neardup.match_text(d.title, d.summary) for d in docs]
-    titles_only = [neardup.match_text(d.title, "") for d in docs]
     weights = neardup.Weights()
     index: dict[str, list[int]] = defaultdict(list)
+    docs: list[Doc] = []
+    texts: list[neardup.MatchText] = []
+    titles_only: list[neardup.MatchText] = []
     out = []
-    for i, (doc, text) in enumerate(zip(docs, texts, strict=True)):
-        asked = neardup.query_tokens(text, weights)
-        shared: dict[int, int] = defaultdict(int)
-        rarest: dict[int, float] = defaultdict(float)
-        for token in asked:
-            for j in index.get(token, ()):
-                shared[j] += 1
-                rarest[j] = max(rarest[j], weights(token) / weights.top)
-        for j, n in shared.items():
-            other = docs[j]
-            if abs(other.published - doc.published) > window:
-                continue
-            if not neardup.is_candidate(n, len(asked), rarest[j]):
-                continue
-            same = doc.story == other.story or (doc.url != "" and doc.url == other.url)
-            if not same and frozenset((doc.story, other.story)) in stream.related:
-                continue
-            if neardup.number_conflict(text.numbers, texts[j].numbers):
-                continue  # `decide` refuses these before any feature
-            # Each pair twice: as the feeds gave it, and as feeds without summaries would
-            # (Google News, alerts): so the family itself says what a missing summary is worth.
-            for a, b in ((text, texts[j]), (titles_only[i], titles_only[j])):
-                found = neardup.features(
-                    a,
-                    b,
-                    weights,
-                    same_source=doc.source == other.source,
-                    hours_apart=abs((doc.published - other.published).total_seconds()) / 3600,
-                )
-                out.append(Sample(found.values, same, stream.name))
-        for token in neardup.index_tokens(text):
-            index[token].append(i)
-        weights.add(text.text)
+    for batch in stream.fetches():
+        for doc in batch:
+            weights.add(neardup.match_text(doc.title, doc.summary).text)
+        for doc in batch:
+            i = len(docs)
+            text = neardup.match_text(doc.title, doc.summary)
+            docs.append(doc)
+            texts.append(text)
+            titles_only.append(neardup.match_text(doc.title, ""))
+            out += _candidate_samples(stream, docs, texts, titles_only, i, index, weights, window)
+            for token in neardup.index_tokens(text):
+                index[token].append(i)
+    return out
+
+
+def _candidate_samples(
+    stream: Stream,
+    docs: list[Doc],
+    texts: list[neardup.MatchText],
+    titles_only: list[neardup.MatchText],
+    i: int,
+    index: dict[str, list[int]],
+    weights: neardup.Weights,
+    window: timedelta,
+) -> list[Sample]:
+    doc, text = docs[i], texts[i]
+    asked = neardup.query_tokens(text, weights)
+    shared: dict[int, int] = defaultdict(int)
+    rarest: dict[int, float] = defaultdict(float)
+    for token in asked:
+        for j in index.get(token, ()):
+            shared[j] += 1
+            rarest[j] = max(rarest[j], weights(token) / weights.top)
+    out = []
+    for j, n in shared.items():
+        other = docs[j]
+        if abs(other.published - doc.published) > window:
+            continue
+        if not neardup.is_candidate(n, len(asked), rarest[j]):
+            continue
+        same = doc.story == other.story or (doc.url != "" and doc.url == other.url)
+        if not same and frozenset((doc.story, other.story)) in stream.related:
+            continue
+        if neardup.number_conflict(text.numbers, texts[j].numbers):
+            continue  # `decide` refuses these before any feature
+        # Each pair twice: as the feeds gave it, and as feeds without summaries would
+        # (Google News, alerts): so the family itself says what a missing summary is worth.
+        for a, b in ((text, texts[j]), (titles_only[i], titles_only[j])):
+            found = neardup.features(
+                a,
+                b,
+                weights,
+                same_source=doc.source == other.source,
+                hours_apart=abs((doc.published - other.published).total_seconds()) / 3600,
+            )
+            out.append(Sample(found.values, same, stream.name))
     return out
 
 

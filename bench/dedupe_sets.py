@@ -114,6 +114,15 @@ class Stream:
         """The canonical order of ingestion: by date, then source, then id."""
         return sorted(self.docs, key=lambda d: (d.published, d.source, d.guid))
 
+    def fetches(self) -> list[list[Doc]]:
+        """The entries as hourly fetches would bring them: for each hour, each source's
+        entries of that hour in one batch (sources in order), in canonical order."""
+        batches: dict[tuple[datetime, str], list[Doc]] = defaultdict(list)
+        for doc in self.ordered():
+            hour = doc.published.replace(minute=0, second=0, microsecond=0)
+            batches[(hour, doc.source)].append(doc)
+        return [batches[key] for key in sorted(batches)]
+
 
 @dataclass(frozen=True)
 class Pair:

@@ -29,7 +29,7 @@ from watchcli.fetch import Fetcher, FetchRequest, make_client
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
 from watchcli.parse import read_feed
 from watchcli.rules import MatchText, Rules
-from watchcli.store import SourceState, Store
+from watchcli.store import SightingMatch, SourceState, Store
 from watchcli.store_near import REPS, day_of, is_new_representative
 
 
@@ -88,44 +88,71 @@ class Ingester:
         if self._weights is None:
             near, since = self.store.near, self.counted_since
             self._weights = neardup.Weights(
-                near.item_count(since), lambda tokens: near.token_counts(tokens, since)
+                near.entry_count(since), lambda tokens: near.token_counts(tokens, since)
             )
         return self._weights
 
     def store_entries(
         self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
     ) -> EntryCounts:
-        """Call inside `store.write()`."""
+        """Call inside `store.write()`. The feed's new entries count in the weights before any
+        of them is matched: a feed full of one template weighs its template's words down from
+        its first entry on, not from its tenth."""
         counts = EntryCounts()
+        fresh: list[tuple[Entry, MatchText, neardup.MatchText]] = []
+        guids: set[str] = set()
         for entry in entries:
-            self._store_entry(source, entry, lang=lang, now=now, counts=counts)
+            text = MatchText.of_entry(entry)
+            if not self.rules.keep(text, source):
+                counts.filtered += 1
+            elif entry.guid in guids:
+                continue  # a GUID twice in one feed is one entry: the first
+            elif known := self.store.find_sighting(source.id, entry.guid):
+                self._update(source, entry, text, known, now=now, counts=counts)
+            else:
+                fresh.append((entry, text, neardup.match_text(entry.title, entry.summary)))
+            guids.add(entry.guid)
+        for _, _, near_text in fresh:
+            self.weights.add(near_text.text)  # before the store counts it: see Weights.add
+        self.store.near.count_entries(day_of(now), [t.text for _, _, t in fresh])
+        for entry, text, near_text in fresh:
+            self._store_new(source, entry, text, near_text, lang=lang, now=now, counts=counts)
         return counts
 
-    def _store_entry(
+    def _update(
         self,
         source: Source,
         entry: Entry,
+        text: MatchText,
+        known: SightingMatch,
+        *,
+        now: datetime,
+        counts: EntryCounts,
+    ) -> None:
+        """An entry already stored: updated when it changed at its source."""
+        content = dedupe.content_hash(entry)
+        if known.content_hash == content:
+            return
+        key = dedupe.url_key(entry.url)
+        self.store.update_sighting(known, entry, url_key=key, content_hash=content, now=now)
+        counts.updated += 1
+        tags = self.rules.tags_for(text, source)
+        record = known.item_id not in self.created
+        self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
+
+    def _store_new(
+        self,
+        source: Source,
+        entry: Entry,
+        text: MatchText,
+        near_text: neardup.MatchText,
         *,
         lang: str | None,
         now: datetime,
         counts: EntryCounts,
     ) -> None:
-        text = MatchText.of_entry(entry)
-        if not self.rules.keep(text, source):
-            counts.filtered += 1
-            return
+        """A new entry: a sighting of the item it matches, or a new item."""
         key = dedupe.url_key(entry.url)
-        content = dedupe.content_hash(entry)
-        known = self.store.find_sighting(source.id, entry.guid)
-        if known:
-            if known.content_hash != content:
-                self.store.update_sighting(known, entry, url_key=key, content_hash=content, now=now)
-                counts.updated += 1
-                tags = self.rules.tags_for(text, source)
-                record = known.item_id not in self.created
-                self.store.add_automatic_tags(known.item_id, tags, now=now, record=record)
-            return
-        near_text = neardup.match_text(entry.title, entry.summary)
         found = self.match(source, entry, key, near_text)
         if found.item_id is None:
             item_id = self.store.insert_item(entry, source, lang=lang, now=now)
@@ -139,7 +166,7 @@ class Ingester:
             source.id,
             entry,
             url_key=key,
-            content_hash=content,
+            content_hash=dedupe.content_hash(entry),
             how=found.how,
             score=found.score,
             now=now,
@@ -149,8 +176,6 @@ class Ingester:
         )
         if found.how == "new":
             self.created.add(item_id)
-            self.weights.add(near_text.text)  # before the store counts it: see Weights.add
-            self.store.near.count_item(day_of(now), near_text.text)
             self.store.near.add_representative(
                 item_id, sighting_id, day_of(entry.published), entry.published, near_text
             )
