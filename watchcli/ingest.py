@@ -30,7 +30,7 @@ from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
 from watchcli.parse import read_feed
 from watchcli.rules import MatchText, Rules
 from watchcli.store import SightingMatch, SourceState, Store
-from watchcli.store_near import REPS, day_of, is_new_representative
+from watchcli.store_near import REPS, Representative, day_of, is_new_representative
 
 
 @dataclass
@@ -238,7 +238,7 @@ class Ingester:
         )[: neardup.CANDIDATES]
         representatives = self.store.near.representatives(proposed, source.id)
         weights.prefetch([t for r in representatives for t in r.text.text] + [*text.text])
-        best = Match(None, "new", None)
+        verdicts: dict[int, list[tuple[neardup.Verdict, Representative]]] = defaultdict(list)
         for rep in representatives:
             if abs(entry.published - rep.published) > window:
                 continue
@@ -249,11 +249,20 @@ class Ingester:
                 same_source=rep.same_source,
                 hours_apart=abs((entry.published - rep.published).total_seconds()) / 3600,
             )
-            good = verdict.reason is None and verdict.probability >= threshold
-            if good and (best.score is None or verdict.probability > best.score):
+            verdicts[rep.item_id].append((verdict, rep))
+        best = Match(None, "new", None)
+        for item_id in proposed:
+            if not verdicts[item_id]:
+                continue
+            verdict, rep = max(verdicts[item_id], key=lambda v: v[0].probability)
+            if verdict.probability < threshold or not neardup.coherent(
+                [v for v, _ in verdicts[item_id]], threshold
+            ):
+                continue
+            if best.score is None or verdict.probability > best.score:
                 assert verdict.features is not None
                 best = Match(
-                    rep.item_id,
+                    item_id,
                     "near",
                     round(verdict.probability, 3),
                     rep.sighting_id,

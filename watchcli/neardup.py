@@ -52,6 +52,7 @@ __all__ = [
     "Model",
     "Verdict",
     "Weights",
+    "coherent",
     "decide",
     "features",
     "index_tokens",
@@ -76,7 +77,8 @@ COMMON_SHARE = 0.04  # a token in more than this share of the prior's documents 
 WEIGHT_DAYS = 30  # the weights count the entries seen in the last this many days
 PRIOR_DOCS = 500.0  # how many documents the prior counts for, against the store's own
 GAP_HOURS = 72.0  # the time-apart feature saturates here
-SWAP_WORDS = 2  # at most this many words put in another's place make a swap
+RARE_WORDS = 3  # a title's rarest words, that make it this story
+SWAP_WORDS = 3  # at most this many words put in another's place make a swap
 SHARED_INFO = 8.0  # sharing as much weight as this many unseen words is all the evidence
 
 # --- 1. features of one text ----------------------------------------------------------------
@@ -99,7 +101,7 @@ _HAS_DIGIT_RE = re.compile(r"\d")
 _HAS_LETTER_RE = re.compile(r"[a-z]")
 _WORD_RE = re.compile(r"[^\W_][\w'’-]*")
 _ELISION_RE = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
-_SENTENCE_END_RE = re.compile(r"[.!?:;«»\"“”]\s*$")
+_SENTENCE_END_RE = re.compile(r"[.!?:;«»\"“”…]\s*$")
 
 
 def strip_kicker(title: str) -> str:
@@ -127,12 +129,11 @@ def _number(token: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A light stem for French and English, for comparison only: inflections go (plural "-s",
-    "-x" and "-ies", "-ing", "-ed", "-er", and the "-e" of French agreement), and a long word
-    keeps its first STEM_CHARS letters: "raises", "raised" and "raising" meet, "arrêtés" meets
-    "arrêter", "investis" meets "investissement"."""
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
+    """A light stem for French and English, for comparison only: inflections go (plural "-s"
+    and "-x", "-ing", "-ed", "-er", the "-e" of French agreement, and "-y" is "-i", so that
+    "city" meets "cities" and "sortie" meets "sorties"), and a long word keeps its first
+    STEM_CHARS letters: "raises", "raised" and "raising" meet, "arrêtés" meets "arrêter",
+    "investis" meets "investissement"."""
     if len(word) > 3 and word[-1] in "sx":
         word = word[:-1]
     if len(word) > 5 and word.endswith("ing"):
@@ -144,15 +145,75 @@ def _stem(word: str) -> str:
     for _ in range(2):
         if len(word) > 3 and word[-1] == "e":
             word = word[:-1]
+    if len(word) > 2 and word[-1] == "y":
+        word = word[:-1] + "i"
     return word[:STEM_CHARS]
+
+
+# The calendar, French and English: a date locates an article in time but does not say what
+# it is about, so a date is one token ("d0110": January 10th) that weighs nothing in the
+# similarity, and, as a number does, tells another fact when another date stands in its place.
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "janvier janv january jan",
+            "fevrier fevr february feb",
+            "mars march mar",
+            "avril avr april apr",
+            "mai may",
+            "juin june jun",
+            "juillet juil july jul",
+            "aout august aug",
+            "septembre sept september sep",
+            "octobre october oct",
+            "novembre november nov",
+            "decembre december dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_WEEKDAYS = (
+    "lundi mardi mercredi jeudi vendredi samedi dimanche "
+    "monday tuesday wednesday thursday friday saturday sunday"
+).split()
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"([12]?\d|3[01])(?:er|st|nd|rd|th)?"
+_WEEKDAY = "(?:(?:" + "|".join(_WEEKDAYS) + r")\s+)?"
+_DATE_RE = re.compile(
+    rf"\b{_WEEKDAY}{_DAY}(?:\s+(?:et|au|and|to|-)\s+{_DAY})?\s+{_MONTH}(?![a-z])"
+    rf"|\b{_MONTH}\s+{_DAY}\b"
+    r"|\b(\d{1,2})/(\d{1,2})(?=(?:/\d{2,4})?\b)"
+)
+
+
+def _dates(match: re.Match[str]) -> str:
+    """The date tokens of a date written in words or in figures (day/month)."""
+    day, second, month, month_first, day_after, numeric_day, numeric_month = match.groups()
+    if numeric_day:
+        days, number = [numeric_day], int(numeric_month)
+        if not 1 <= number <= 12:
+            return match.group()
+    elif month_first:
+        days, number = [day_after], _MONTHS[month_first]
+    else:
+        days, number = [d for d in (day, second) if d], _MONTHS[month]
+    return " " + " ".join(f"d{number:02d}{int(d):02d}" for d in days) + " "
+
+
+def is_date(token: str) -> bool:
+    return len(token) == 5 and token[0] == "d" and token[1:].isdigit()
 
 
 @lru_cache(maxsize=8192)
 def _tokens(text: str) -> tuple[str, ...]:
-    """Folded tokens of `text`, in order: stemmed words, numbers (a unit after a number is a word
-    of its own: "$4.1bn" is 4.1), and codes, letters then digits (kept whole: "cop29", "h5n1",
-    "flux-003-3"). One letter alone says nothing."""
+    """Folded tokens of `text`, in order: stemmed words, dates ("vendredi 10 janvier" is
+    "d0110"), numbers (a unit after a number is a word of its own: "$4.1bn" is 4.1), and
+    codes, letters then digits (kept whole: "cop29", "h5n1", "flux-003-3"). One letter alone
+    says nothing."""
     folded = _GROUPED_NUMBER_RE.sub(lambda m: re.sub(r"\D", "", m.group()), fold(text))
+    folded = _DATE_RE.sub(_dates, folded)
     out: list[str] = []
     for run in _RUN_RE.findall(folded):
         if not _HAS_DIGIT_RE.search(run):
@@ -185,20 +246,51 @@ def _capitalised_parts(word: str) -> list[str]:
 
 
 def _names(title: str) -> frozenset[str]:
-    """Tokens of the capitalised words of a title: who and where it is about. The first word
+    """Tokens of the capitalised words of a title: who and where it is about. A word that
+    opens a sentence (the first, or one after ".", "!", "?" or ":") is capitalised anyway: it
     counts only when a capitalised word follows it ("Donald Trump dit…") or it stands alone
-    before ":" or "," ("Soudan : …"). A title in Title Case says nothing by its capitals."""
-    words = [(m.group(), m.end()) for m in _WORD_RE.finditer(title) if not m.group()[0].isdigit()]
-    capitals = [w for w, _ in words if w[0].isupper()]
-    if not words or (len(words) >= 4 and len(capitals) / len(words) > 0.6):
+    before ":", "," or a dateline's full stop ("Soudan : …", "Pamiers. Les travaux…"). A
+    title in Title Case says nothing by its capitals; the commonest words are never names."""
+    words = [m for m in _WORD_RE.finditer(title) if not m.group()[0].isdigit()]
+    opening = [m.start() == 0 or bool(_SENTENCE_END_RE.search(title[: m.start()])) for m in words]
+    inner = [m.group() for m, opens in zip(words, opening, strict=True) if not opens]
+    if len(inner) >= 4 and sum(w[0].isupper() for w in inner) / len(inner) > 0.6:
         return frozenset()
     names: set[str] = set()
-    for i, (word, end) in enumerate(words):
-        if i == 0:
-            opens_a_name = len(words) > 1 and words[1][0][:1].isupper()
-            if not (opens_a_name or re.match(r"\s*[:,]", title[end:])):
+    for i, match in enumerate(words):
+        word = match.group()
+        if opening[i]:
+            opens_a_name = i + 1 < len(words) and words[i + 1].group()[:1].isupper()
+            if not (opens_a_name or re.match(r"\s*[:,.]\s", title[match.end() :])):
                 continue
         for part in _capitalised_parts(word):
+            names.update(t for t in _tokens(part) if not (_is_number(t) or is_common(t)))
+    return frozenset(names)
+
+
+_HEAD_RE = re.compile(r"^([A-ZÀ-ÖØ-Þ][^.:!?]{0,40}?)\s*(?::|\.\s)")
+
+
+def _head(title: str) -> frozenset[str]:
+    """Tokens of a title's head: a short capitalised segment before ":" or a dateline's full
+    stop, where the place or the topic of a story is written ("Pamiers. Les travaux
+    continuent", "Soudan : …"). Two heads that share nothing are two places or two topics."""
+    match = _HEAD_RE.match(title)
+    if not match or len(match.group(1).split()) > 4:
+        return frozenset()
+    return frozenset(t for t in _tokens(match.group(1)) if not (_is_number(t) or is_common(t)))
+
+
+def _lede_names(text: str) -> frozenset[str]:
+    """Tokens of the capitalised words of a summary that do not open a sentence ("Brian
+    Driscoll", "CPME", "the alert level is Orange")."""
+    names: set[str] = set()
+    end = 0
+    for m in _WORD_RE.finditer(text):
+        between, end = text[end : m.start()], m.end()
+        if m.group()[0].isdigit() or m.start() == 0 or _SENTENCE_END_RE.search(between):
+            continue
+        for part in _capitalised_parts(m.group()):
             names.update(t for t in _tokens(part) if not _is_number(t))
     return frozenset(names)
 
@@ -223,7 +315,8 @@ class MatchText:
     lede: frozenset[str]  # `lede_words` as a set
     numbers: frozenset[str]  # numbers and codes of the title
     lede_numbers: frozenset[str]
-    names: frozenset[str]  # tokens of the title's capitalised words
+    names: frozenset[str]  # tokens of the title's and the summary's capitalised words
+    head: frozenset[str]  # tokens of the title's dateline or topic ("Pamiers. …", "Soudan : …")
     grams: frozenset[str]  # letter trigrams of the title's words ("Mursi" meets "Morsi")
 
     @property
@@ -232,7 +325,7 @@ class MatchText:
 
     def encode(self) -> str:
         """A compact form for the store: fields by tab, tokens by space (neither is in a token)."""
-        fields = (self.words, self.lede_words, sorted(self.names))
+        fields = (self.words, self.lede_words, sorted(self.names), sorted(self.head))
         return "\t".join(" ".join(field) for field in fields)
 
     @classmethod
@@ -242,12 +335,15 @@ class MatchText:
 
 @lru_cache(maxsize=4096)  # an item's representatives come back entry after entry
 def _decode(encoded: str) -> MatchText:
-    words, lede_words, names = (tuple(f.split()) for f in encoded.split("\t"))
-    return _match_text(words, lede_words, frozenset(names))
+    words, lede_words, names, head = (tuple(f.split()) for f in encoded.split("\t"))
+    return _match_text(words, lede_words, frozenset(names), frozenset(head))
 
 
 def _match_text(
-    words: tuple[str, ...], lede_words: tuple[str, ...], names: frozenset[str]
+    words: tuple[str, ...],
+    lede_words: tuple[str, ...],
+    names: frozenset[str],
+    head: frozenset[str],
 ) -> MatchText:
     title, lede_set = frozenset(words), frozenset(lede_words)
     joined = " ".join(words)
@@ -259,15 +355,17 @@ def _match_text(
         numbers=frozenset(filter(_is_number, title)),
         lede_numbers=frozenset(filter(_is_number, lede_set)),
         names=names,
+        head=head,
         grams=frozenset(joined[i : i + 3] for i in range(len(joined) - 2)),
     )
 
 
 def match_text(title: str, summary: str) -> MatchText:
     """The matching form of an entry: its title and the opening of its summary."""
-    clean = strip_kicker(title)
-    lede_words = tuple(dict.fromkeys(_tokens(lede(summary))))[:LEDE_TOKENS]
-    return _match_text(_tokens(clean)[:TITLE_TOKENS], lede_words, _names(clean))
+    clean, opening = strip_kicker(title), lede(summary)
+    lede_words = tuple(dict.fromkeys(_tokens(opening)))[:LEDE_TOKENS]
+    names = _names(clean) | (_lede_names(opening) & frozenset(lede_words))
+    return _match_text(_tokens(clean)[:TITLE_TOKENS], lede_words, names, _head(clean))
 
 
 # --- 2. weights -----------------------------------------------------------------------------
@@ -335,6 +433,8 @@ class Weights:
 
     def __call__(self, token: str) -> float:
         weight = self._weights.get(token)
+        if weight is None and is_date(token):
+            weight = self._weights[token] = 0.0
         if weight is None:
             if token not in self._counts:
                 self.prefetch((token,))
@@ -379,12 +479,16 @@ FEATURES = (
     "title_sim",  # weighted Dice of the titles' tokens
     "lede_sim",  # weighted Dice of the summaries' openings (0 when one has none)
     "told",  # how much of each title (by weight) the other text tells, the lesser of the two
+    "rare_told",  # the same for the RARE_WORDS rarest words of each title: what makes it this
+    # story ("Caen" in « Météo Caen : prévisions du vendredi 10 janvier »), not the template
     "shared_info",  # how much the titles share with the other text at all (weight, scaled)
-    "rarest_shared",  # the weight of the rarest word a title shares with the other text
     "swap",  # the weight of a word put in another's place in the same title or summary ("in
     # India" / "in Bangladesh", "chargé de mission X" / "… Y", "alert level is Orange" / "Green")
     "other_names",  # each title names someone or somewhere the other text never mentions
-    "shared_number",  # they share a number or a code
+    # (times `title_sim`: what looks alike and is about someone else is a template)
+    "other_heads",  # both titles open on a place or topic ("Laval. …" / "Loudéac. …") that
+    # the other text never mentions (times `title_sim`)
+    "shared_number",  # the weight of the rarest number or code they share (a date says little)
     "same_source",  # the item already has a sighting from the entry's source
     "same_source_swap",  # the same, times `swap`: a template feed telling another event
     "hours_apart",  # log-scaled, 1 at GAP_HOURS and beyond
@@ -399,10 +503,11 @@ DIRECTION = {
     "title_sim": +1,
     "lede_sim": +1,
     "told": +1,
+    "rare_told": +1,
     "shared_info": +1,
-    "rarest_shared": +1,
     "swap": -1,
     "other_names": -1,
+    "other_heads": -1,
     "shared_number": +1,
     "same_source": -1,
     "same_source_swap": -1,
@@ -487,6 +592,24 @@ def _swap_weight(
     return min(max(map(weights, swap_x), default=0.0), max(map(weights, swap_y), default=0.0))
 
 
+def names_swapped(a: MatchText, b: MatchText) -> bool:
+    """The same title, or the same summary, with a name put in another name's place: "Météo
+    Caen" / "Météo Paris", "the alert level is Orange" / "… Green", "(CDI, Lyon)" / "(CDI,
+    Grenoble)". Like a different number, a different name in the same place is another fact."""
+    for x, y in ((a.words, b.words), (a.lede_words, b.lede_words)):
+        swap_x, swap_y = _swapped(x, y, a.text, b.text)
+        if a.names.intersection(swap_x) and b.names.intersection(swap_y):
+            return True
+    return False
+
+
+def _rare_told(title: frozenset[str], other: frozenset[str], weights: Weights) -> float:
+    """How much of the RARE_WORDS rarest words of a title (by weight) the other text tells."""
+    rarest = sorted(title, key=lambda t: (-weights(t), t))[:RARE_WORDS]
+    total = _total(rarest, weights)
+    return _total((t for t in rarest if t in other), weights) / total if total else 0.0
+
+
 def features(
     a: MatchText,
     b: MatchText,
@@ -514,11 +637,12 @@ def features(
             title_sim,
             _dice(a.lede, b.lede, weights) if both_ledes else 0.0,
             min(told_a, told_b),
+            min(_rare_told(a.title, text_b, weights), _rare_told(b.title, text_a, weights)),
             min(1.0, _total(shared, weights) / (SHARED_INFO * top)),
-            max(map(weights, shared), default=0.0) / top,
             swap / top,
-            float(bool(a.names - text_b and b.names - text_a)),
-            float(bool(numbers_a & numbers_b)),
+            title_sim * bool(a.names - text_b and b.names - text_a),
+            title_sim * bool(a.head and b.head and not a.head & text_b and not b.head & text_a),
+            max(map(weights, numbers_a & numbers_b), default=0.0) / top,
             float(same_source),
             float(same_source) * swap / top,
             min(1.0, math.log1p(abs(hours_apart)) / math.log1p(GAP_HOURS)),
@@ -530,24 +654,33 @@ def features(
 
 # --- fitted by bench/dedupe_fit.py: do not edit by hand ---------------------------------------
 # COEFFICIENTS-BEGIN
-INTERCEPT = -5.9363
+INTERCEPT = -6.0145
 COEFFICIENTS = (
-    +4.2977,  # title_sim
-    +0.0000,  # lede_sim
+    +5.3330,  # title_sim
+    +1.0380,  # lede_sim
     +0.0000,  # told
-    +10.1092,  # shared_info
-    +0.0000,  # rarest_shared
-    -1.7329,  # swap
-    -0.6022,  # other_names
-    +1.0216,  # shared_number
-    -2.3385,  # same_source
-    +0.0000,  # same_source_swap
-    -3.6894,  # hours_apart
-    +2.0713,  # no_lede
-    +0.0000,  # spelling_sim
+    +0.5490,  # rare_told
+    +10.0862,  # shared_info
+    -0.7844,  # swap
+    -0.7165,  # other_names
+    -0.9357,  # other_heads
+    +1.5295,  # shared_number
+    -2.2479,  # same_source
+    -0.9525,  # same_source_swap
+    -3.2743,  # hours_apart
+    +2.0617,  # no_lede
+    +1.0394,  # spelling_sim
 )
-DEFAULT_THRESHOLD = 0.700
+DEFAULT_THRESHOLD = 0.980
 # COEFFICIENTS-END
+
+
+def coherent(verdicts: Iterable[Verdict], threshold: float) -> bool:
+    """Whether an entry may join an item, given its verdicts against each of the item's
+    representatives: none refuses it, and none is below half the threshold. An item is one
+    story: an entry that matches one of its wordings but not the others is another story
+    that happens to share words with one of them, and joining would chain stories."""
+    return all(v.reason is None and v.probability >= threshold / 2 for v in verdicts)
 
 
 @dataclass(frozen=True)
@@ -577,5 +710,9 @@ def decide(
     """How likely `a` and `b` tell the same story, or why they cannot."""
     if number_conflict(a.numbers, b.numbers):
         return Verdict(0.0, "the titles' numbers differ")
+    if names_swapped(a, b):
+        return Verdict(0.0, "another name in the same sentence")
+    if a.head and b.head and not a.head & b.text and not b.head & a.text:
+        return Verdict(0.0, "each opens on a place or topic the other never mentions")
     found = features(a, b, weights, same_source=same_source, hours_apart=hours_apart)
     return Verdict(MODEL.probability(found.values), None, found)
