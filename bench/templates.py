@@ -14,13 +14,96 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-NOUNS = ["festival", "montagne", "élevage", "océan", "syndicat", "conseil", "cercle", "forêt", "rivière", "école", "marché", "village", "énergie", "culture", "santé", "jeunesse", "commerce", "tourisme", "patrimoine", "transport", "agriculture", "habitat", "climat", "sport", "musique", "théâtre", "vignoble", "artisanat", "littoral", "réseau"]
-CITIES = ["Grenoble", "Lyon", "Valence", "Annecy", "Chambéry", "Clermont-Ferrand", "Vichy", "Aurillac", "Moulins", "Roanne", "Saint-Étienne", "Villeurbanne", "Vienne", "Annemasse", "Montluçon"]
-MISSIONS = ["plaidoyer", "communication", "partenariats", "éducation", "évaluation", "financement", "formation", "coordination", "logistique", "gestion", "de", "projet", "suivi-évaluation", "mobilisation", "bénévoles", "relations", "institutionnelles", "capitalisation", "animation", "de", "réseau"]
+NOUNS = [
+    "festival",
+    "montagne",
+    "élevage",
+    "océan",
+    "syndicat",
+    "conseil",
+    "cercle",
+    "forêt",
+    "rivière",
+    "école",
+    "marché",
+    "village",
+    "énergie",
+    "culture",
+    "santé",
+    "jeunesse",
+    "commerce",
+    "tourisme",
+    "patrimoine",
+    "transport",
+    "agriculture",
+    "habitat",
+    "climat",
+    "sport",
+    "musique",
+    "théâtre",
+    "vignoble",
+    "artisanat",
+    "littoral",
+    "réseau",
+]
+CITIES = [
+    "Grenoble",
+    "Lyon",
+    "Valence",
+    "Annecy",
+    "Chambéry",
+    "Clermont-Ferrand",
+    "Vichy",
+    "Aurillac",
+    "Moulins",
+    "Roanne",
+    "Saint-Étienne",
+    "Villeurbanne",
+    "Vienne",
+    "Annemasse",
+    "Montluçon",
+]
+MISSIONS = (
+    "plaidoyer",
+    "communication",
+    "partenariats",
+    "éducation",
+    "évaluation",
+    "financement",
+    "formation",
+    "coordination",
+    "logistique",
+    "gestion de projet",
+    "suivi et capitalisation",
+    "mobilisation des bénévoles",
+    "relations institutionnelles",
+    "animation de réseau",
+)
 CONTRACTS = ("CDI", "CDD 12 mois", "CDD 6 mois", "stage", "VSI")
 HAZARDS = ("flood", "drought", "tropical cyclone", "earthquake", "volcanic eruption")
 LEVELS = ("Green", "Orange", "Red")
-COUNTRIES = ["Bangladesh", "India", "Myanmar", "Nepal", "Kenya", "Somalia", "Ethiopia", "Sudan", "Chad", "Niger", "Mali", "Haiti", "Philippines", "Indonesia", "Vietnam", "Mozambique", "Madagascar", "Malawi", "Peru", "Ecuador"]
+COUNTRIES = [
+    "Bangladesh",
+    "India",
+    "Myanmar",
+    "Nepal",
+    "Kenya",
+    "Somalia",
+    "Ethiopia",
+    "Sudan",
+    "Chad",
+    "Niger",
+    "Mali",
+    "Haiti",
+    "Philippines",
+    "Indonesia",
+    "Vietnam",
+    "Mozambique",
+    "Madagascar",
+    "Malawi",
+    "Peru",
+    "Ecuador",
+]
 
 
 @dataclass(frozen=True)

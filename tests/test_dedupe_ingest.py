@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.dedupe_eval import fetch_demo, ingest_stream
-from bench.dedupe_sets import corpus_root, corpus_day, demo_labels, fixtures, judge
+from bench.dedupe_sets import corpus_day, corpus_root, demo_labels, fixtures, judge
 from tests.conftest import Workspace, rss
 from tests.feedserver import FeedServer
 from watchcli import neardup

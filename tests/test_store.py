@@ -13,10 +13,10 @@ from watchcli.config import Source
 from watchcli.dates import iso
 from watchcli.errors import NotFoundError
 from watchcli.migrations import migrations
-from watchcli.neardup import MatchText
-from watchcli.store_near import day_of
 from watchcli.models import Entry
+from watchcli.neardup import MatchText
 from watchcli.store import Store
+from watchcli.store_near import day_of
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
