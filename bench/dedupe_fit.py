@@ -8,7 +8,7 @@
      `neardup.is_candidate`), with the weights of what came before it, as at fetch time;
    - pairs (STS-B, SemEval): each pair the index would propose, with the weights of a store
      holding that set's texts, and a typical time apart (IMPUTED_HOURS).
-   Pairs whose titles carry different numbers are left out: `decide` refuses them first.
+   Pairs `neardup.refusal` forbids are left out: `decide` refuses them before any feature.
 2. Five folds, by set, give every pair a probability from a model that did not see it; the
    threshold is the lowest at which those out-of-fold probabilities keep the pooled precision
    at PRECISION or more (a false merge hides a story; a miss costs one more read).
@@ -122,7 +122,7 @@ def _candidate_samples(
         same = doc.story == other.story or (doc.url != "" and doc.url == other.url)
         if not same and frozenset((doc.story, other.story)) in stream.related:
             continue
-        if neardup.number_conflict(text.numbers, texts[j].numbers):
+        if neardup.refusal(text, texts[j], same_source=doc.source == other.source):
             continue  # `decide` refuses these before any feature
         # Each pair twice: as the feeds gave it, and as feeds without summaries would
         # (Google News, alerts): so the family itself says what a missing summary is worth.
@@ -143,7 +143,7 @@ def pair_samples(pairs: Pairs) -> list[Sample]:
     weights = neardup.Weights.of_texts(t for both in texts for t in both)
     out = []
     for pair, (a, b) in zip(pairs.pairs, texts, strict=True):
-        if not retrieved(a, b, weights) or neardup.number_conflict(a.numbers, b.numbers):
+        if not retrieved(a, b, weights) or neardup.refusal(a, b):
             continue
         found = neardup.features(a, b, weights, hours_apart=IMPUTED_HOURS)
         out.append(Sample(found.values, pair.same, pairs.name))

@@ -515,7 +515,7 @@ def merge(
     item_ids: Annotated[list[int], typer.Argument(metavar="ID ID...", show_default=False)],
 ) -> None:
     """Merge items into the first ID: every sighting of the others moves to it."""
-    from watchcli.merging import merge_items  # the near-duplicate index: numpy, datasketch
+    from watchcli.merging import merge_items
 
     settings = _settings(ctx)
     actor = require_member(settings.config(), settings.user)

@@ -53,7 +53,9 @@ __all__ = [
     "Verdict",
     "Weights",
     "coherent",
+    "content_words",
     "decide",
+    "explain",
     "features",
     "index_tokens",
     "is_candidate",
@@ -61,6 +63,7 @@ __all__ = [
     "match_text",
     "number_conflict",
     "query_tokens",
+    "refusal",
     "strip_kicker",
 ]
 
@@ -72,12 +75,14 @@ LEDE_INDEX_TOKENS = 12  # the lede's first tokens that are indexed with the titl
 STEM_CHARS = 7  # a longer word is compared by its first letters only
 QUERY_TOKENS = 10  # an entry looks up its rarest tokens, at most this many
 RARE_ALONE = 0.75  # a token rarer than this (weight over `top`) makes a candidate alone
+COHERENCE = 0.9  # an entry joins an item only when each representative nearly agrees
 CANDIDATES = 8  # items an entry is compared with at most: those sharing the most weight
 COMMON_SHARE = 0.04  # a token in more than this share of the prior's documents is not indexed
 WEIGHT_DAYS = 30  # the weights count the entries seen in the last this many days
 PRIOR_DOCS = 500.0  # how many documents the prior counts for, against the store's own
 GAP_HOURS = 72.0  # the time-apart feature saturates here
 RARE_WORDS = 3  # a title's rarest words, that make it this story
+SPELLING = 0.6  # Dice of letter pairs above which two words are one, spelt two ways
 SWAP_WORDS = 3  # at most this many words put in another's place make a swap
 SHARED_INFO = 8.0  # sharing as much weight as this many unseen words is all the evidence
 
@@ -222,7 +227,8 @@ def _tokens(text: str) -> tuple[str, ...]:
     "d0110"), numbers (a unit after a number is a word of its own: "$4.1bn" is 4.1), and
     codes, letters then digits (kept whole: "cop29", "h5n1", "flux-003-3"). One letter alone
     says nothing."""
-    folded = _GROUPED_NUMBER_RE.sub(lambda m: re.sub(r"\D", "", m.group()), fold(text))
+    # "2 000" is a count, written "2,000" so that it is never read as the year 2000.
+    folded = _GROUPED_NUMBER_RE.sub(lambda m: re.sub(r"\D+", ",", m.group()), fold(text))
     folded = _DATE_RE.sub(_dates, folded)
     out: list[str] = []
     for run in _RUN_RE.findall(folded):
@@ -491,15 +497,10 @@ FEATURES = (
     "rare_told",  # how much of the RARE_WORDS rarest words of each title (by weight) the other
     # text tells, the lesser: what makes it this story ("Caen" in « Météo Caen : prévisions »)
     "shared_info",  # how much the titles share with the other text at all (weight, scaled)
-    "swap",  # the weight of a word put in another's place in the same title or summary ("in
-    # India" / "in Bangladesh", "chargé de mission X" / "… Y", "alert level is Orange" / "Green")
-    "other_names",  # each title names someone or somewhere the other text never mentions
-    # (times `title_sim`: what looks alike and is about someone else is a template)
-    "other_heads",  # both titles open on a place or topic ("Laval. …" / "Loudéac. …") that
-    # the other text never mentions (times `title_sim`)
+    "names_apart",  # both name someone or somewhere, and no name of either is in the other
+    # text (times `title_sim`: what looks alike and is about someone else is a template)
     "shared_number",  # the weight of the rarest number or code they share (a date says little)
     "same_source",  # the item already has a sighting from the entry's source
-    "same_source_swap",  # the same, times `swap`: a template feed telling another event
     "hours_apart",  # log-scaled, 1 at GAP_HOURS and beyond
     "no_lede",  # one of them has no summary
     "spelling_sim",  # Dice of the titles' letter trigrams: spellings, compounds, typos
@@ -513,12 +514,9 @@ DIRECTION = {
     "lede_sim": +1,
     "rare_told": +1,
     "shared_info": +1,
-    "swap": -1,
-    "other_names": -1,
-    "other_heads": -1,
+    "names_apart": -1,
     "shared_number": +1,
     "same_source": -1,
-    "same_source_swap": -1,
     "hours_apart": -1,
     "no_lede": 0,
     "spelling_sim": +1,
@@ -585,41 +583,44 @@ def _swapped(
         only_x, only_y = tuple(x[i] for i in places), tuple(y[i] for i in places)
     else:
         return (), ()
-    return tuple(t for t in only_x if t not in text_y), tuple(t for t in only_y if t not in text_x)
+    only_x = tuple(t for t in only_x if t not in text_y)
+    only_y = tuple(t for t in only_y if t not in text_x)
+    if len(only_x) == len(only_y) == 1 and _spelled_alike(only_x[0], only_y[0]):
+        return (), ()  # a spelling ("Racheline" / "Rachline"), not another word
+    return only_x, only_y
 
 
-def _swap_weight(
-    x: tuple[str, ...],
-    y: tuple[str, ...],
-    text_x: frozenset[str],
-    text_y: frozenset[str],
-    weights: Weights,
-) -> float:
-    """The weight of the rarest swapped word, on the side where it is the lesser."""
-    swap_x, swap_y = _swapped(x, y, text_x, text_y)
-    return min(max(map(weights, swap_x), default=0.0), max(map(weights, swap_y), default=0.0))
+def _spelled_alike(x: str, y: str) -> bool:
+    """Two spellings of one word: most of their letter pairs in common."""
+    pairs_x = {x[i : i + 2] for i in range(len(x) - 1)}
+    pairs_y = {y[i : i + 2] for i in range(len(y) - 1)}
+    total = len(pairs_x) + len(pairs_y)
+    return total > 0 and 2 * len(pairs_x & pairs_y) >= SPELLING * total
 
 
-def facts_swapped(a: MatchText, b: MatchText, weights: Weights) -> bool:
-    """The same title, or the same summary, with another fact in one place: what differs is,
-    on each side, a name ("Météo Caen" / "Météo Paris", "the alert level is Orange" /
-    "… Green") or the rarest word of the sentence ("chargé·e de mission plaidoyer" / "…
-    communication", "flood alert in India" / "… in Bangladesh"). Like a different number, a
-    different name or key word in the same place tells another event: a template, not a
-    rewrite (a rewrite changes the common words around the facts, not the facts)."""
-    for x, y in ((a.words, b.words), (a.lede_words, b.lede_words)):
-        swap_x, swap_y = _swapped(x, y, a.text, b.text)
-        if not (swap_x and swap_y):
+def facts_swapped(a: MatchText, b: MatchText, *, same_source: bool = False) -> bool:
+    """The same title, or the same summary, with another fact in one place: a template telling
+    another event, not a rewrite. A swap is another fact when the words swapped are names
+    ("Météo Caen" / "Météo Paris", "flood alert in India" / "… in Bangladesh", "the alert
+    level is Orange" / "… Green"), or when the source is the same (an outlet does not rewrite
+    its own sentence with a synonym), or when the summaries swap the same words as the titles
+    ("chargé·e de mission plaidoyer" / "… communication", in the title and in the summary).
+    Another outlet swapping a common word for its synonym ("quits" / "resigns") is a rewrite."""
+    title_x, title_y = _swapped(a.words, b.words, a.text, b.text)
+    lede_x, lede_y = _swapped(a.lede_words, b.lede_words, a.text, b.text)
+    for swap_x, swap_y in ((title_x, title_y), (lede_x, lede_y)):
+        if not (swap_x and swap_y) or all(map(is_common, swap_x + swap_y)):
             continue
         if a.names.intersection(swap_x) and b.names.intersection(swap_y):
             return True
-        if max(map(weights, swap_x)) >= max(map(weights, x)) and max(map(weights, swap_y)) >= max(
-            map(weights, y)
-        ):
+        if same_source:
             return True
-        if not all(map(is_common, swap_x)) and not all(map(is_common, swap_y)):
-            return True
-    return False
+    return bool(set(title_x) & set(lede_x) and set(title_y) & set(lede_y))
+
+
+def content_words(text: MatchText) -> frozenset[str]:
+    """The words of a text that say what happened: not names, numbers or the commonest words."""
+    return frozenset(t for t in text.text - text.names if not (_is_number(t) or is_common(t)))
 
 
 def _rare_told(title: frozenset[str], other: frozenset[str], weights: Weights) -> float:
@@ -644,47 +645,36 @@ def features(
     both_ledes = bool(a.lede and b.lede)
     title_sim = _dice(a.title, b.title, weights)
     shared = (a.title & text_b) | (b.title & text_a)
-    swap = max(
-        _swap_weight(a.words, b.words, text_a, text_b, weights),
-        _swap_weight(a.lede_words, b.lede_words, text_a, text_b, weights) if both_ledes else 0.0,
-    )
     numbers_a, numbers_b = a.numbers | a.lede_numbers, b.numbers | b.lede_numbers
-    return Features(
-        (
-            title_sim,
-            _dice(a.lede, b.lede, weights) if both_ledes else 0.0,
-            min(_rare_told(a.title, text_b, weights), _rare_told(b.title, text_a, weights)),
-            min(1.0, _total(shared, weights) / (SHARED_INFO * top)),
-            swap / top,
-            title_sim * bool(a.names - text_b and b.names - text_a),
-            title_sim * bool(a.head and b.head and not a.head & text_b and not b.head & text_a),
-            max(map(weights, numbers_a & numbers_b), default=0.0) / top,
-            float(same_source),
-            float(same_source) * swap / top,
-            min(1.0, math.log1p(abs(hours_apart)) / math.log1p(GAP_HOURS)),
-            float(not both_ledes),
-            2 * len(a.grams & b.grams) / ((len(a.grams) + len(b.grams)) or 1),
-        )
+    values = (
+        title_sim,
+        _dice(a.lede, b.lede, weights) if both_ledes else 0.0,
+        min(_rare_told(a.title, text_b, weights), _rare_told(b.title, text_a, weights)),
+        _total(shared, weights) / (SHARED_INFO * top),
+        title_sim * bool(a.names and b.names and not a.names & text_b and not b.names & text_a),
+        max(map(weights, numbers_a & numbers_b), default=0.0) / top,
+        float(same_source),
+        math.log1p(abs(hours_apart)) / math.log1p(GAP_HOURS),
+        float(not both_ledes),
+        2 * len(a.grams & b.grams) / ((len(a.grams) + len(b.grams)) or 1),
     )
+    return Features(tuple(min(1.0, max(0.0, v)) for v in values))
 
 
 # --- fitted by bench/dedupe_fit.py: do not edit by hand ---------------------------------------
 # COEFFICIENTS-BEGIN
-INTERCEPT = -6.4771
+INTERCEPT = -6.2936
 COEFFICIENTS = (
-    +3.7797,  # title_sim
-    +1.0787,  # lede_sim
-    +0.4130,  # rare_told
-    +10.4932,  # shared_info
-    -1.0003,  # swap
-    -0.9298,  # other_names
-    -1.0442,  # other_heads
-    +1.7047,  # shared_number
-    -2.4869,  # same_source
-    -1.3992,  # same_source_swap
-    -3.6575,  # hours_apart
-    +2.4123,  # no_lede
-    +0.6568,  # spelling_sim
+    +3.4435,  # title_sim
+    +1.2827,  # lede_sim
+    +0.4586,  # rare_told
+    +9.7302,  # shared_info
+    -1.9346,  # names_apart
+    +1.7248,  # shared_number
+    -2.6056,  # same_source
+    -3.6661,  # hours_apart
+    +2.3878,  # no_lede
+    +1.2402,  # spelling_sim
 )
 DEFAULT_THRESHOLD = 0.900
 # COEFFICIENTS-END
@@ -692,10 +682,10 @@ DEFAULT_THRESHOLD = 0.900
 
 def coherent(verdicts: Iterable[Verdict], threshold: float) -> bool:
     """Whether an entry may join an item, given its verdicts against each of the item's
-    representatives: none refuses it, and none is below half the threshold. An item is one
+    representatives: none refuses it, and none is below COHERENCE × the threshold. An item is one
     story: an entry that matches one of its wordings but not the others is another story
     that happens to share words with one of them, and joining would chain stories."""
-    return all(v.reason is None and v.probability >= threshold / 2 for v in verdicts)
+    return all(v.reason is None and v.probability >= COHERENCE * threshold for v in verdicts)
 
 
 @dataclass(frozen=True)
@@ -714,6 +704,51 @@ class Model:
 MODEL = Model(INTERCEPT, COEFFICIENTS, DEFAULT_THRESHOLD)
 
 
+# How `show` names each feature when it explains a match.
+LABELS = {
+    "title_sim": "titles alike",
+    "lede_sim": "summaries alike",
+    "rare_told": "rare words told",
+    "shared_info": "words shared",
+    "names_apart": "no name in common",
+    "shared_number": "a number shared",
+    "same_source": "same source",
+    "hours_apart": "time apart",
+    "no_lede": "titles only",
+    "spelling_sim": "spellings alike",
+}
+
+
+def explain(features: Mapping[str, float], top: int = 4) -> str:
+    """The `top` features that weighed most in a decision, with their values and which way
+    they pushed: "+ words shared 0.92, + titles alike 0.71, − time apart 0.40"."""
+    weighed = [
+        (c * features[name], name)
+        for name, c in zip(FEATURES, MODEL.coefficients, strict=True)
+        if features.get(name)
+    ]
+    weighed.sort(key=lambda x: (-abs(x[0]), x[1]))
+    return ", ".join(
+        f"{'+' if push > 0 else '−'} {LABELS[name]} {features[name]:.2f}"
+        for push, name in weighed[:top]
+        if push
+    )
+
+
+def refusal(a: MatchText, b: MatchText, *, same_source: bool = False) -> str | None:
+    """Why `a` and `b` can never be the same story, whatever their likeness: each of these is
+    a fact that differs, not evidence to weigh. None when nothing forbids it."""
+    if number_conflict(a.numbers, b.numbers):
+        return "the titles' numbers differ"
+    if facts_swapped(a, b, same_source=same_source):
+        return "another name or key word in the same sentence"
+    if a.head and b.head and not a.head & b.text and not b.head & a.text:
+        return "each opens on a place or topic the other never mentions"
+    if not content_words(a) & content_words(b):
+        return "they share names or numbers only, no word of what happened"
+    return None
+
+
 def decide(
     a: MatchText,
     b: MatchText,
@@ -723,11 +758,8 @@ def decide(
     hours_apart: float = 0.0,
 ) -> Verdict:
     """How likely `a` and `b` tell the same story, or why they cannot."""
-    if number_conflict(a.numbers, b.numbers):
-        return Verdict(0.0, "the titles' numbers differ")
-    if facts_swapped(a, b, weights):
-        return Verdict(0.0, "another name or key word in the same sentence")
-    if a.head and b.head and not a.head & b.text and not b.head & a.text:
-        return Verdict(0.0, "each opens on a place or topic the other never mentions")
+    reason = refusal(a, b, same_source=same_source)
+    if reason is not None:
+        return Verdict(0.0, reason)
     found = features(a, b, weights, same_source=same_source, hours_apart=hours_apart)
     return Verdict(MODEL.probability(found.values), None, found)

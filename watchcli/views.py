@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from watchcli import neardup
 from watchcli.dates import parse_iso
 from watchcli.models import source_health
 from watchcli.text import clean_text
@@ -165,6 +166,8 @@ def how_matched(sighting: dict) -> Text | None:
             line.append(f", score {sighting['score']:.2f}")
         line.append("): ")
         line.append_text(safe(matched["title"]))
+        if sighting["how"] == "near" and sighting.get("features"):
+            line.append("\n" + neardup.explain(sighting["features"]), style="dim")
     elif sighting.get("moved_from") is not None:
         verb = "split off" if sighting["how"] == "split" else "merged by hand from"
         line.append(f"{verb} #{sighting['moved_from']} (see history)")
