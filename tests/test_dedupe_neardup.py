@@ -251,8 +251,17 @@ def test_titles_that_share_only_who_and_where_are_refused() -> None:
 # --- templated content: what a reader expects -----------------------------------------------------
 
 # Two vocabularies with no word in common (and none in the prior's commonest words).
-FIRST = "épidémie choléra vaccination hôpital malnutrition dispensaire médecins soins".split()
-SECOND = "festival concert chorale exposition théâtre cinéma danse musée".split()
+FIRST = [
+    "épidémie",
+    "choléra",
+    "vaccination",
+    "hôpital",
+    "malnutrition",
+    "dispensaire",
+    "médecins",
+    "soins",
+]
+SECOND = ["festival", "concert", "chorale", "exposition", "théâtre", "cinéma", "danse", "musée"]
 PLACES = ["Grenoble", "Kaolack", "Gao", "Tombouctou", "Lyon", "Dakar"]
 
 
