@@ -63,8 +63,8 @@ class Sample:
 
 def stream_samples(stream: Stream) -> list[Sample]:
     """Candidate pairs of a stream, as the index would propose them at fetch time: in hourly
-    fetches (`Stream.fetches`), each fetch's entries counted in the weights first, then each
-    entry compared with the earlier ones of its window the index would propose."""
+    fetches (`Stream.fetches`), each entry compared with the earlier ones of its window the
+    index would propose, with the weights of the stories seen before it."""
     window = timedelta(days=DedupeSettings().window_days)
     weights = neardup.Weights()
     index: dict[str, list[int]] = defaultdict(list)
@@ -72,9 +72,8 @@ def stream_samples(stream: Stream) -> list[Sample]:
     texts: list[neardup.MatchText] = []
     titles_only: list[neardup.MatchText] = []
     out = []
+    stories: set[str] = set()
     for batch in stream.fetches():
-        for doc in batch:
-            weights.add(neardup.match_text(doc.title, doc.summary).text)
         for doc in batch:
             i = len(docs)
             text = neardup.match_text(doc.title, doc.summary)
@@ -84,6 +83,9 @@ def stream_samples(stream: Stream) -> list[Sample]:
             out += _candidate_samples(stream, docs, texts, titles_only, i, index, weights, window)
             for token in neardup.index_tokens(text):
                 index[token].append(i)
+            if doc.story not in stories:  # a new item, as a perfect matcher would make it
+                stories.add(doc.story)
+                weights.add(text.text)
     return out
 
 

@@ -2,8 +2,8 @@
 recombined from a few word lists, as institutional, alert and job feeds write them. Every
 entry generated here is a story of its own. Shared by the tests and the benches.
 
-- `recombined`: « Festival et montagne : élevage océan à Grenoble (flux-003-3) » — a few lists
-  of French nouns and cities, one title per (feed, entry); with `codes=False`, no code.
+- `recombined`, `recombined_feeds`: « Festival et montagne : élevage océan à Grenoble
+  (flux-003-3) » — a few lists of French nouns and cities; with `codes=False`, no code.
 - `job_offer`: « Offre d'emploi : chargé·e de mission plaidoyer (CDI, Lyon) ».
 - `alert`: GDACS-style « Orange flood alert in Bangladesh », with a summary that differs by its
   country, level and magnitude.
@@ -115,8 +115,30 @@ class Generated:
 def recombined(feed: int, entry: int, *, codes: bool = True, seed: int = 0) -> Generated:
     """One title recombined from the lists, the same for the same arguments."""
     rng = random.Random(f"recombined:{seed}:{feed}:{entry}")
-    a, b, c, d = rng.sample(NOUNS, 4)
-    city = rng.choice(CITIES)
+    return _recombined(rng.sample(NOUNS, 4), rng.choice(CITIES), feed, entry, codes)
+
+
+def recombined_feeds(feeds: int, entries: int, *, codes: bool = True) -> list[list[Generated]]:
+    """`feeds` feeds of `entries` recombined titles, no two of them made of the same words and
+    city (two such titles would tell the same words in another order: one story)."""
+    rng = random.Random(f"recombined-feeds:{feeds}:{entries}")
+    seen: set[tuple[frozenset[str], str]] = set()
+    out = []
+    for feed in range(feeds):
+        titles = []
+        for entry in range(entries):
+            while True:
+                words, city = rng.sample(NOUNS, 4), rng.choice(CITIES)
+                if (frozenset(words), city) not in seen:
+                    seen.add((frozenset(words), city))
+                    break
+            titles.append(_recombined(words, city, feed, entry, codes))
+        out.append(titles)
+    return out
+
+
+def _recombined(words: list[str], city: str, feed: int, entry: int, codes: bool) -> Generated:
+    a, b, c, d = words
     title = f"{a.capitalize()} et {b} : {c} {d} à {city}"
     if codes:
         title += f" (flux-{feed:03d}-{entry})"

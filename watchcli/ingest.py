@@ -88,16 +88,14 @@ class Ingester:
         if self._weights is None:
             near, since = self.store.near, self.counted_since
             self._weights = neardup.Weights(
-                near.entry_count(since), lambda tokens: near.token_counts(tokens, since)
+                near.item_count(since), lambda tokens: near.token_counts(tokens, since)
             )
         return self._weights
 
     def store_entries(
         self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
     ) -> EntryCounts:
-        """Call inside `store.write()`. The feed's new entries count in the weights before any
-        of them is matched: a feed full of one template weighs its template's words down from
-        its first entry on, not from its tenth."""
+        """Call inside `store.write()`."""
         counts = EntryCounts()
         fresh: list[tuple[Entry, MatchText, neardup.MatchText]] = []
         guids: set[str] = set()
@@ -112,9 +110,6 @@ class Ingester:
             else:
                 fresh.append((entry, text, neardup.match_text(entry.title, entry.summary)))
             guids.add(entry.guid)
-        for _, _, near_text in fresh:
-            self.weights.add(near_text.text)  # before the store counts it: see Weights.add
-        self.store.near.count_entries(day_of(now), [t.text for _, _, t in fresh])
         for entry, text, near_text in fresh:
             self._store_new(source, entry, text, near_text, lang=lang, now=now, counts=counts)
         return counts
@@ -176,6 +171,8 @@ class Ingester:
         )
         if found.how == "new":
             self.created.add(item_id)
+            self.weights.add(near_text.text)  # before the store counts it: see Weights.add
+            self.store.near.count_item(day_of(now), near_text.text)
             self.store.near.add_representative(
                 item_id, sighting_id, day_of(entry.published), entry.published, near_text
             )

@@ -283,8 +283,8 @@ def m007_near_tokens(db: Database) -> None:
       thousand times costs a new entry as much as an item seen once;
     - `near_tokens`: the index, items filed by the day of their date and the tokens of their
       representatives (the MinHash bands of m003–m004 are gone, and datasketch with them);
-    - `near_df`: how many entries seen each day hold each token (token '' counts the
-      entries): the weights of the tokens, over the store's recent window;
+    - `near_df`: how many items first seen each day hold each token (token '' counts the
+      items): the weights of the tokens, over the store's recent window;
     - `sightings.features`: the evidence a near match was decided on, for `show`;
     - `sightings (item_id, source_id)`: whether an item already has a sighting from a source,
       in one seek however many sightings it has.
@@ -311,7 +311,7 @@ def m007_near_tokens(db: Database) -> None:
         ) WITHOUT ROWID;
         CREATE TABLE near_df (
             token TEXT NOT NULL,
-            day INTEGER NOT NULL,        -- the day the entries were seen
+            day INTEGER NOT NULL,        -- the day the items were first seen
             n INTEGER NOT NULL,
             PRIMARY KEY (token, day)
         ) WITHOUT ROWID;

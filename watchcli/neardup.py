@@ -78,7 +78,7 @@ RARE_ALONE = 0.75  # a token rarer than this (weight over `top`) makes a candida
 COHERENCE = 0.9  # an entry joins an item only when each representative nearly agrees
 CANDIDATES = 8  # items an entry is compared with at most: those sharing the most weight
 COMMON_SHARE = 0.04  # a token in more than this share of the prior's documents is not indexed
-WEIGHT_DAYS = 30  # the weights count the entries seen in the last this many days
+WEIGHT_DAYS = 30  # the weights count the items first seen in the last this many days
 PRIOR_DOCS = 500.0  # how many documents the prior counts for, against the store's own
 GAP_HOURS = 72.0  # the time-apart feature saturates here
 RARE_WORDS = 3  # a title's rarest words, that make it this story
@@ -410,12 +410,12 @@ def is_common(token: str) -> bool:
 
 
 class Weights:
-    """IDF of tokens: the store's document frequencies over its recent `docs` entries, blended
+    """IDF of tokens: the store's document frequencies over its recent `docs` items, blended
     with the prior's, which count as PRIOR_DOCS documents. A token nobody has seen weighs the
     most (`top`); one in every document, nothing.
 
     `load` gives the store's counts of tokens not asked before (one query for many); `add`
-    counts an entry stored since, so that the run's own entries weigh in as they come."""
+    counts an item created since, so that the run's own items weigh in as they come."""
 
     def __init__(
         self, docs: int = 0, load: Callable[[list[str]], Mapping[str, int]] | None = None
@@ -459,7 +459,7 @@ class Weights:
         return weight
 
     def add(self, tokens: Iterable[str]) -> None:
-        """One more entry holds these tokens."""
+        """One more item holds these tokens."""
         self.prefetch(tokens)
         for token in set(tokens):
             self._counts[token] += 1
@@ -663,18 +663,18 @@ def features(
 
 # --- fitted by bench/dedupe_fit.py: do not edit by hand ---------------------------------------
 # COEFFICIENTS-BEGIN
-INTERCEPT = -6.2936
+INTERCEPT = -6.5323
 COEFFICIENTS = (
-    +3.4435,  # title_sim
-    +1.2827,  # lede_sim
-    +0.4586,  # rare_told
-    +9.7302,  # shared_info
-    -1.9346,  # names_apart
-    +1.7248,  # shared_number
-    -2.6056,  # same_source
-    -3.6661,  # hours_apart
-    +2.3878,  # no_lede
-    +1.2402,  # spelling_sim
+    +3.1860,  # title_sim
+    +1.2289,  # lede_sim
+    +0.5537,  # rare_told
+    +9.5676,  # shared_info
+    -1.8643,  # names_apart
+    +1.6300,  # shared_number
+    -2.6932,  # same_source
+    -3.9541,  # hours_apart
+    +2.5061,  # no_lede
+    +1.4564,  # spelling_sim
 )
 DEFAULT_THRESHOLD = 0.900
 # COEFFICIENTS-END

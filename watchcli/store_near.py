@@ -9,14 +9,14 @@ Invariants:
 - the index (`near_tokens`) holds exactly the `neardup.index_tokens` of each representative,
   filed under the day of the item's date; a representative row knows that day, so an item's
   rows are found (and removed) through its representatives, without an index by item;
-- `near_df` counts, per day they were seen, the entries that hold each token (token ''
-  counts the entries): the weights' window is a range of days;
+- `near_df` counts, per day of first sight, the items that hold each token (token '' counts
+  the items): the weights' window is a range of days, and a story seen a thousand times counts
+  once (its own sightings do not make its words common);
 - every lookup is a B-tree seek bounded by the window's days, and by PER_TOKEN rows a token.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from watchcli.dates import iso
 
 REPS = 3  # representatives of an item at most
 PER_TOKEN = 64  # index rows read per looked-up token at most: a common token reads no more
-DOCUMENTS = ""  # the near_df token that counts the entries themselves
+DOCUMENTS = ""  # the near_df token that counts the items themselves
 
 # An item that took no entry of this source automatically since `watchcli split` said so.
 NOT_GUARDED = (
@@ -170,21 +170,16 @@ class NearStore:
 
     # --- token counts (the weights) -----------------------------------------------------------
 
-    def count_entries(self, day: int, texts: Sequence[Iterable[str]]) -> None:
-        """New entries seen on `day` hold these tokens (one set of tokens an entry)."""
-        found: dict[str, int] = defaultdict(int)
-        for tokens in texts:
-            found[DOCUMENTS] += 1
-            for token in set(tokens):
-                found[token] += 1
+    def count_item(self, day: int, tokens: Iterable[str]) -> None:
+        """One more item, first seen on `day`, holds `tokens`."""
         self.db.conn.executemany(
-            "INSERT INTO near_df (token, day, n) VALUES (?, ?, ?)"
-            " ON CONFLICT (token, day) DO UPDATE SET n = n + excluded.n",
-            [(token, day, n) for token, n in sorted(found.items())],
+            "INSERT INTO near_df (token, day, n) VALUES (?, ?, 1)"
+            " ON CONFLICT (token, day) DO UPDATE SET n = n + 1",
+            [(token, day) for token in (DOCUMENTS, *sorted(set(tokens)))],
         )
 
     def token_counts(self, tokens: Sequence[str], since_day: int) -> dict[str, int]:
-        """How many entries seen since `since_day` hold each of `tokens`."""
+        """How many items first seen since `since_day` hold each of `tokens`."""
         found: dict[str, int] = {}
         for start in range(0, len(tokens), 500):  # within SQLite's variable limit
             chunk = tokens[start : start + 500]
@@ -198,7 +193,7 @@ class NearStore:
             )
         return found
 
-    def entry_count(self, since_day: int) -> int:
+    def item_count(self, since_day: int) -> int:
         return self.token_counts([DOCUMENTS], since_day).get(DOCUMENTS, 0)
 
     def forget_counts_before(self, day: int) -> None:
@@ -211,21 +206,21 @@ class NearStore:
             self.db.execute("DELETE FROM near_df WHERE day < ?", [day])
 
     def recount(self, since: datetime) -> None:
-        """Count again the tokens of the entries seen since `since` (new matching rules)."""
+        """Count again the tokens of the items first seen since `since` (new matching rules)."""
         self.db.execute("DELETE FROM near_df")
         for row in sql.rows(
             self.db,
             """
-            SELECT s.seen, s.title,
-                   CASE WHEN s.lede = '' AND s.how = 'new'
-                        THEN substr(i.summary, 1, 400) ELSE s.lede END AS lede
-            FROM sightings s JOIN items i ON i.id = s.item_id
-            WHERE s.seen >= ?
+            SELECT i.first_seen, s.title,
+                   CASE WHEN s.lede = '' THEN substr(i.summary, 1, 400) ELSE s.lede END AS lede
+            FROM items i JOIN sightings s ON s.id = (SELECT min(id) FROM sightings
+                                                      WHERE item_id = i.id)
+            WHERE i.first_seen >= ?
             """,
             [iso(since)],
         ):
             text = neardup.match_text(row["title"], row["lede"])
-            self.count_entries(day_of(datetime.fromisoformat(row["seen"])), [text.text])
+            self.count_item(day_of(datetime.fromisoformat(row["first_seen"])), text.text)
 
     # --- corrections by hand (merge, split) ------------------------------------------------
 
