@@ -1,33 +1,33 @@
-"""Does ingesting an entry cost the same with 1 000, 100 000 and 1 000 000 items stored?
+"""What ingesting an entry costs, by store size and by workload.
 
-    python bench/dedupe_scale.py [--sizes 1000,100000,1000000] [--entries 500] [--runs 5]
-                                 [--per-day 200] [--keep DIR] [--plans] [--pragma P]
+    python bench/dedupe_scale.py [--sizes 1000,100000,1000000] [--workloads plain,templated,hot]
+                                 [--entries 500] [--runs 3] [--per-day 200] [--keep DIR]
+                                 [--plans]
 
-1. Build a store of each SIZE (not timed; with `--keep DIR` once, then reused): SIZE synthetic
-   items with their sighting, tag and near-duplicate index rows (the store's own
-   `index_near` of `neardup.band_keys` of each text), from 40 sources, grown at PER_DAY items
-   a day up to "now". The rate is the same at every size, so every store holds the same
-   items in the window of a new entry: at 200 a day the 1 000-item store covers 5 days, more
-   than the ±3-day window of an entry of the last day reaches back.
-2. RUNS rounds; in each, every size in turn (so that a slower moment of the machine does not
-   favour one size), in a new process as a `watchcli fetch` is, on a fresh copy of its store
-   (flushed to disk, then read through once: in the OS page cache, as the store of a machine
-   that fetches every hour is; SQLite's own cache starts empty): the same ENTRIES new entries,
-   dated in the last day, go through the fetch writer (`FetchRun._write_one`: one
-   transaction per source, the real `Ingester`: filters, exact keys, the near-duplicate
-   lookup within the window, verification, inserts, indexing, tags, automatic assignment),
-   then the store is closed (its last WAL checkpoint is part of the cost). Only this is
-   timed. A third of the entries rewrite an item of the last two days (the same words in
-   another order, from another source than the item's): every size finds the same matches
-   among the same candidates. The entries have their own random seed, the same at every
-   size, never a replay of the build's stream.
+Stores are built once per (size, workload) (not timed; with `--keep DIR`, reused across
+invocations): SIZE items grown at PER_DAY a day up to "now", each with its sighting, tag,
+near-duplicate representative and index rows, and the token counts of the weights' window,
+written as the ingest path writes them (`store_near`, `neardup`). Then, in RUNS rounds, each
+(size, workload) in turn, in a new process as a `watchcli fetch` is, on a fresh copy of its
+store (in the OS page cache, SQLite's own cache empty): ENTRIES new entries of the last day go
+through the fetch writer (`FetchRun._write_one`: the real `Ingester`, one transaction per
+source), then the store is closed (its last checkpoint counts). Only this is timed.
 
-Prints, per size: the median per-entry time (and the fastest and slowest run), where it goes
-(µs per entry: exact-key lookups, the near-duplicate lookup, text and verification in Python,
-inserts, tags and assignment, commits and the final checkpoint, the rest), the pages read and
-KiB written per entry (system calls, OS page cache included), the process's RSS, the store's
-size and how many entries merged; then each size's ratio to the smallest. `--plans` also
-prints the query plan of every statement the entries ran, marking any full scan.
+Workloads (the same entries at every size; their own random seed, never the build's):
+
+- plain: titles drawn from a Zipf vocabulary; a third of the entries rewrite an item of the
+  last two days (the same words in another order, from another source), the rest are new;
+- templated: the store and the entries are templated French titles and summaries — sentences
+  recombined from a few word lists, job offers, alerts (bench/templates.py) — so that every
+  lookup meets long lists of the same few words: the case that exploded in the first version;
+- hot: as plain, but one item of the last day has 1,000 sightings from 1,000 sources, and a
+  third of the entries are rewrites of that item: each of them is compared with it.
+
+Prints, per (size, workload): the median per-entry wall and CPU time, the slowest single entry
+(all runs), where the time goes, RSS and store size; then the ratios that matter: each size to
+the smallest (does the cost grow with the store?), templated and hot to plain at each size (does
+it grow with repetitive content, or with an item's history?). `--plans` prints the query plan of
+every statement the entries ran, marking any full scan.
 """
 
 from __future__ import annotations
@@ -43,33 +43,37 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.templates import CITIES, COUNTRIES, HAZARDS, LEVELS, MISSIONS, alert, job_offer
+from bench.templates import recombined as recombined_title
 from watchcli import dedupe, neardup
 from watchcli.config import Config, Source
 from watchcli.dates import iso
-from watchcli.ingest import FetchRun
+from watchcli.ingest import FetchRun, Ingester, settle_heap
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome
 from watchcli.store import Store
+from watchcli.store_near import DOCUMENTS, day_of, index_rows
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SOURCES = 40
+HOT_SIGHTINGS = 1000
 NETWORKS = ("nord", "sud", "est", None)  # a quarter of the sources belong to no network
 TAGS = ("eau", "sante", "climat", "migrations", "education")
 SYLLABLES = [c + v for c in "bdfklmnrstvz" for v in "aeiou"]
 CHUNK = 20_000  # items per build chunk
-BUILD_VERSION = 4  # bump when what `build` writes changes, so that --keep rebuilds
+BUILD_VERSION = 5  # bump when what `build` writes changes, so that --keep rebuilds
+WORKLOADS = ("plain", "templated", "hot")
 
 
 def sources() -> tuple[Source, ...]:
-    return tuple(
+    plain = tuple(
         Source(
             id=f"s{k}",
             url=f"https://s{k}.example.org/feed",
@@ -78,11 +82,12 @@ def sources() -> tuple[Source, ...]:
         )
         for k in range(SOURCES)
     )
+    hot = tuple(Source(id=f"h{k}", url=f"https://h{k}.example.org/feed") for k in range(1000))
+    return plain + hot
 
 
 def vocabulary(size: int = 30_000) -> list[str]:
-    """Pseudo-words, to be drawn with Zipf frequencies as the words of real titles are. The
-    same at every size and in every process."""
+    """Pseudo-words, drawn with Zipf frequencies as the words of real titles are."""
     rng = random.Random("vocabulary")
     words: set[str] = set()
     while len(words) < size:
@@ -90,28 +95,44 @@ def vocabulary(size: int = 30_000) -> list[str]:
     return sorted(words)
 
 
-_WEIGHTS: dict[int, list[float]] = {}
+_CUMULATIVE: list[float] = []
 
 
-def title(rng: random.Random, words: list[str]) -> str:
+def zipf_title(rng: random.Random, words: list[str]) -> str:
     """Nine content words, word of rank r drawn with weight 1 / (r + 200): the commonest
     appears in about one title in a hundred, as the commonest content words of news do."""
-    if len(words) not in _WEIGHTS:
-        total, cumulative = 0.0, []
+    if not _CUMULATIVE:
+        total = 0.0
         for rank in range(len(words)):
             total += 1 / (rank + 200)
-            cumulative.append(total)
-        _WEIGHTS[len(words)] = cumulative
-    picked = rng.choices(words, cum_weights=_WEIGHTS[len(words)], k=9)
+            _CUMULATIVE.append(total)
+    picked = rng.choices(words, cum_weights=_CUMULATIVE, k=9)
     number = rng.choice(["", "", f" {rng.randint(2, 5000)}"])
     return " ".join(picked).capitalize() + number
 
 
-def summary(text: str, i: int) -> str:
-    return f"{text}. Résumé de l'article {i}."
+def templated_text(rng: random.Random, i: int) -> tuple[str, str]:
+    """A title and summary from the templates, one in three of each kind."""
+    kind = i % 3
+    if kind == 0:
+        text = recombined_title(i // 1000, i % 1000, codes=False, seed=rng.randrange(10**9))
+    elif kind == 1:
+        text = job_offer(rng.choice(MISSIONS), rng.choice(CITIES))
+    else:
+        text = alert(
+            rng.choice(HAZARDS), rng.choice(LEVELS), rng.choice(COUNTRIES), rng.randint(40, 79) / 10
+        )
+    return text.title, text.summary
 
 
-# --- building a store ------------------------------------------------------------------------
+def item_text(workload: str, rng: random.Random, words: list[str], i: int) -> tuple[str, str]:
+    if workload == "templated":
+        return templated_text(rng, i)
+    title = zipf_title(rng, words)
+    return title, f"{title}. Résumé de l'article {i}."
+
+
+# --- building a store ----------------------------------------------------------------------
 
 
 def _published(i: int, size: int, per_day: int) -> datetime:
@@ -119,125 +140,167 @@ def _published(i: int, size: int, per_day: int) -> datetime:
     return NOW - timedelta(days=(size - i) / per_day)
 
 
-def _chunk_rows(args: tuple[int, int, int, int]) -> tuple[list, list, list, list]:
-    """The rows of items start..end-1 (a worker process's share of the build). Each chunk has
-    its own seed, independent of the entries' (see `new_entries`)."""
-    start, end, size, per_day = args
-    rng = random.Random(f"build:{size}:{start}")
+def _chunk_rows(args: tuple[str, int, int, int, int]) -> dict[str, list]:
+    """The rows of items start..end-1 (a worker process's share of the build)."""
+    workload, start, end, size, per_day = args
+    rng = random.Random(f"build:{workload}:{size}:{start}")
     words = vocabulary()
     networks = {s.id: s.network for s in sources()}
-    items, sightings, tags, bands = [], [], [], []
+    rows: dict[str, list] = defaultdict(list)
+    counts: Counter[tuple[str, int]] = Counter()
+    since = day_of(NOW) - neardup.WEIGHT_DAYS
     for i in range(start, end):
         source = f"s{i % SOURCES}"
-        published = iso(_published(i, size, per_day))
-        text = title(rng, words)
-        body = summary(text, i)
-        url = f"https://s{i % SOURCES}.example.org/{i}"
-        network = networks[source]
-        items.append((i, url, text, body, published, published, published, network))
-        content = dedupe.content_hash(
-            Entry(url, url, url, text, body, _published(i, size, per_day), True)
+        when = _published(i, size, per_day)
+        published = iso(when)
+        title, body = item_text(workload, rng, words, i)
+        url = f"https://{source}.example.org/{i}"
+        rows["items"].append(
+            (i, url, title, body, published, published, published, networks[source])
         )
-        key = dedupe.url_key(url)
-        sightings.append(
-            (i, i, source, url, url, key, url, text, content, published, published, "new", "")
+        content = dedupe.content_hash(Entry(url, url, url, title, body, when, True))
+        rows["sightings"].append(
+            (i, i, source, url, url, dedupe.url_key(url), url, title, content, published, published)
         )
-        tags.append((i, TAGS[i % SOURCES % len(TAGS)], "watchcli", published))
-        keys = neardup.band_keys(neardup.match_text(text, body))
-        bands.append((i, _published(i, size, per_day), keys))
-    return items, sightings, tags, bands
+        rows["tags"].append((i, TAGS[i % SOURCES % len(TAGS)], "watchcli", published))
+        text = neardup.match_text(title, body)
+        rows["reps"].append((i, i, day_of(when), published, text.encode()))
+        rows["tokens"] += index_rows(i, day_of(when), text)
+        if day_of(when) >= since:
+            counts.update((token, day_of(when)) for token in (DOCUMENTS, *text.text))
+    rows["counts"] = [(token, day, n) for (token, day), n in counts.items()]
+    return rows
 
 
-def build(path: Path, size: int, per_day: int) -> None:
-    """SIZE items over SIZE / PER_DAY days up to NOW, each with its sighting, tag and index
-    rows, as the ingest path writes them."""
+def build(path: Path, workload: str, size: int, per_day: int) -> None:
+    """SIZE items over SIZE / PER_DAY days up to NOW, with every row the ingest path writes;
+    for `hot`, one item of the last day has HOT_SIGHTINGS sightings."""
     store = Store.open(path)
     conn = store.db.conn
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")  # the build only: 1 GB
     store.sync_sources(sources())
-    chunks = [(s, min(size, s + CHUNK - 1) + 1, size, per_day) for s in range(1, size + 1, CHUNK)]
+    base = "templated" if workload == "templated" else "plain"
+    chunks = [
+        (base, s, min(size, s + CHUNK - 1) + 1, size, per_day) for s in range(1, size + 1, CHUNK)
+    ]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for items, sightings, tags, bands in pool.map(_chunk_rows, chunks):
+        for rows in pool.map(_chunk_rows, chunks):
             with store.write():
                 conn.executemany(
                     "INSERT INTO items (id, url, title, summary, published, first_seen,"
                     " updated, lang, network, assigned_by)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, 'fr', ?, 'watchcli')",
-                    items,
+                    rows["items"],
                 )
                 conn.executemany(
                     "INSERT INTO sightings (id, item_id, source_id, guid, url, url_key, link,"
-                    " title, content_hash, published, seen, how, lede)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    sightings,
+                    " title, content_hash, published, seen, how)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new')",
+                    rows["sightings"],
                 )
                 conn.executemany(
-                    "INSERT INTO item_tags (item_id, tag, by, at) VALUES (?, ?, ?, ?)", tags
+                    "INSERT INTO item_tags (item_id, tag, by, at) VALUES (?, ?, ?, ?)", rows["tags"]
                 )
-                for item_id, published, keys in bands:  # in the store's own layout
-                    store.index_near(item_id, published, keys)
+                conn.executemany(
+                    "INSERT INTO near_reps (sighting_id, item_id, day, published, text)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows["reps"],
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO near_tokens (day, token, item_id) VALUES (?, ?, ?)",
+                    rows["tokens"],
+                )
+                conn.executemany(
+                    "INSERT INTO near_df (token, day, n) VALUES (?, ?, ?)"
+                    " ON CONFLICT (token, day) DO UPDATE SET n = n + excluded.n",
+                    rows["counts"],
+                )
+    if workload == "hot":
+        _heat(store, size)
+    store.set_setting("near_key_version", neardup.NEAR_KEY_VERSION)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
+
+
+def _heat(store: Store, size: int) -> None:
+    """Give the last item HOT_SIGHTINGS sightings, one from each `h` source."""
+    (title, published) = store.db.execute(
+        "SELECT title, published FROM items WHERE id = ?", [size]
+    ).fetchone()
+    rows = [
+        (size, f"h{k}", f"hot-{k}", f"https://h{k}.example.org/hot", title, "c", published, "near")
+        for k in range(HOT_SIGHTINGS)
+    ]
+    with store.write():
+        store.db.conn.executemany(
+            "INSERT INTO sightings (item_id, source_id, guid, url, title, content_hash, seen,"
+            " how) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 # --- the entries -----------------------------------------------------------------------------
 
 
-def new_entries(path: Path, count: int, size: int, per_day: int) -> list[tuple[str, Entry]]:
-    """COUNT entries dated in the last day: a third rewrite an item of the last two days
-    (within the window of every entry, whatever the size), from another source than the
-    item's; the rest new stories. Drawn with their own seed: the same at every size, and
-    never a replay of the build's random stream."""
-    rng = random.Random("entries")
+def new_entries(path: Path, workload: str, count: int, size: int, per_day: int):
+    """COUNT entries dated in the last day, the same at every size: a third rewrite a recent
+    item (for `hot`, the hot one) from another source than the item's; the rest are new."""
+    rng = random.Random(f"entries:{workload}")
     words = vocabulary()
     recent = list(range(max(1, size - 2 * per_day + 1), size + 1))
     rewrites = count // 3 + 1
     targets = (
-        rng.sample(recent, rewrites) if rewrites <= len(recent) else rng.choices(recent, k=rewrites)
+        [size] * rewrites
+        if workload == "hot"
+        else rng.sample(recent, rewrites)
+        if rewrites <= len(recent)
+        else rng.choices(recent, k=rewrites)
     )
-    store = Store.open(path)
-    marks = ", ".join("?" * len(targets))
-    titles = dict(
-        store.db.execute(f"SELECT id, title FROM items WHERE id IN ({marks})", targets).fetchall()
-    )
-    store.close()
+    with Store.open(path) as store:
+        marks = ", ".join("?" * len(set(targets)))
+        texts = {
+            i: (title, summary)
+            for i, title, summary in store.db.execute(
+                f"SELECT id, title, summary FROM items WHERE id IN ({marks})", sorted(set(targets))
+            )
+        }
     out = []
     for n in range(count):
         published = NOW - timedelta(minutes=rng.randint(0, 1440))
+        source = f"s{(n * 7) % SOURCES}"
         if n % 3 == 0:
             target = targets[n // 3]
-            rewrite = titles[target].split()
-            rng.shuffle(rewrite)  # same words, another order: a rewrite
-            text = " ".join(rewrite)
+            if workload == "templated":
+                text, body = texts[target]  # the same offer, relayed by another source
+            else:
+                rewrite = texts[target][0].split()
+                rng.shuffle(rewrite)  # same words, another order: a rewrite
+                text, body = " ".join(rewrite), f"{' '.join(rewrite)}."
             source = f"s{(target + 1 + rng.randrange(SOURCES - 1)) % SOURCES}"  # not the item's
         else:
-            text = title(rng, words)
-            source = f"s{n % SOURCES}"
+            text, body = item_text(workload, rng, words, 10**7 + n)
         url = f"https://{source}.example.org/new/{n}"
-        out.append((source, Entry(url, url, url, text, f"{text}.", published, True)))
+        out.append((source, Entry(url, url, url, text, body, published, True)))
     return out
 
 
 # --- measuring -------------------------------------------------------------------------------
 
-# Where the time of an entry goes: the Store methods and neardup functions the ingest path
-# calls, grouped.
 PARTS = {
     "exact keys": ("find_sighting", "find_item_by_url_key", "find_item_by_guid"),
-    "near lookup": ("find_near_candidates",),
-    "text+verify": ("match_text", "band_keys", "verify"),
-    "inserts": ("insert_item", "insert_sighting", "index_near"),
+    "near lookup": ("lookup", "representatives", "token_counts", "item_count"),
+    "decision": ("match_text", "query_tokens", "decide"),
+    "inserts": ("insert_item", "insert_sighting", "add_representative", "count_item"),
     "tags+assign": ("add_automatic_tags", "apply_automatic_assignment", "item_published"),
 }
 
 
 class Timer:
-    """Wraps functions to add up the time spent in each (the outermost call only)."""
+    """Adds up the time spent in wrapped functions (the outermost call only)."""
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
         self._depth = 0
 
     def wrap(self, name: str, function: Callable) -> Callable:
@@ -245,7 +308,6 @@ class Timer:
             if self._depth:
                 return function(*args, **kwargs)
             self._depth += 1
-            self.calls[name] += 1
             started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
@@ -255,70 +317,27 @@ class Timer:
 
         return timed
 
-    @contextmanager
-    def part(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        self.spent[name] += time.perf_counter() - started
 
-
-def _instrument(store: Store, timer: Timer) -> Callable[[], None]:
-    """Time the store's and neardup's functions; returns the undo."""
-    originals = {}
+def _instrument(store: Store, timer: Timer) -> None:
     for names in PARTS.values():
         for name in names:
-            if hasattr(store, name):
-                setattr(store, name, timer.wrap(name, getattr(store, name)))
-            else:
-                originals[name] = getattr(neardup, name)
-                setattr(neardup, name, timer.wrap(name, originals[name]))
-
-    write = store.write
-
-    @contextmanager
-    def timed_write() -> Iterator[None]:
-        transaction = write()
-        transaction.__enter__()
-        try:
-            yield
-        except BaseException:
-            transaction.__exit__(*sys.exc_info())
-            raise
-        with timer.part("commit"):
-            transaction.__exit__(None, None, None)
-
-    store.write = timed_write  # type: ignore[method-assign]
-
-    def undo() -> None:
-        for name, function in originals.items():
-            setattr(neardup, name, function)
-
-    return undo
-
-
-def _io() -> dict[str, int]:
-    """This process's read/write system calls and bytes (page cache hits included)."""
-    out = {}
-    for line in Path("/proc/self/io").read_text().splitlines():
-        key, _, value = line.partition(":")
-        out[key] = int(value)
-    return out
+            for owner in (store, store.near, neardup):
+                if hasattr(owner, name):
+                    setattr(owner, name, timer.wrap(name, getattr(owner, name)))
+                    break
 
 
 def _memory() -> dict[str, float]:
-    """VmRSS, VmHWM (peak RSS), RssAnon and RssFile of this process, in MiB."""
     out = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+        if key in ("VmRSS", "VmHWM"):
             out[key] = int(value.split()[0]) / 1024
     return out
 
 
 def _fresh_copy(base: Path, work: Path) -> None:
-    """A copy of the built store, on disk (else the run's first checkpoint would wait for the
-    whole copy to be written back) and in the OS page cache (read through once), as the store
-    of a machine that fetches every hour is."""
+    """A copy of the built store, on disk and in the OS page cache (read through once)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{work}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(base, work)
@@ -328,29 +347,35 @@ def _fresh_copy(base: Path, work: Path) -> None:
             pass
 
 
-def one_run(
-    work: Path, size: int, count: int, per_day: int, plans: bool, pragmas: list[str]
-) -> dict:
-    """Ingest the entries into the store at `work` as a `watchcli fetch` process does: open the
-    store, hand each source's new entries to the fetch writer (`FetchRun._write_one`: one
-    transaction per source), close (the WAL's last checkpoint is part of the cost)."""
-    entries = new_entries(work, count, size, per_day)
+def one_run(work: Path, workload: str, size: int, count: int, per_day: int, plans: bool) -> dict:
+    """Ingest the entries into the store at `work` as a `watchcli fetch` process does."""
+    entries = new_entries(work, workload, count, size, per_day)
     by_source: dict[str, list[Entry]] = defaultdict(list)
     for source_id, entry in entries:
         by_source[source_id].append(entry)
     config = Config(path=work.with_name("sources.toml"), sources=sources())
     store = Store.open(work)
-    for pragma in pragmas:
-        store.db.conn.execute("PRAGMA " + pragma)
     store.sync_sources(config.sources)
     fetch = FetchRun(store, config)
+    fetch.ingester = Ingester(store, config, now=NOW)
     timer = Timer()
-    undo = _instrument(store, timer)
+    _instrument(store, timer)
+    slowest = [0.0]
+    store_new = fetch.ingester._store_new
+
+    def timed_entry(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return store_new(*args, **kwargs)
+        finally:
+            slowest[0] = max(slowest[0], time.perf_counter() - started)
+
+    fetch.ingester._store_new = timed_entry  # type: ignore[method-assign]
     statements: list[str] = []
     if plans:
         store.db.conn.set_trace_callback(statements.append)
-    io_before = _io()
-    started = time.perf_counter()
+    settle_heap()  # as `FetchRun.run` does before its writes
+    started, cpu = time.perf_counter(), time.process_time()
     for source_id, feed in by_source.items():
         source = config.source(source_id)
         assert source is not None
@@ -360,31 +385,22 @@ def one_run(
             FeedContent("rss", title=source_id, entries=tuple(feed)),
         )
     store.db.conn.set_trace_callback(None)
-    undo()
-    with timer.part("commit"):
-        store.close()
-    elapsed = time.perf_counter() - started
-    io_after = _io()
+    store.close()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     memory = _memory()
     with Store.open(work) as store:
-        hows = dict(
-            store.db.execute(
-                "SELECT how, count(*) FROM sightings WHERE url LIKE '%/new/%' GROUP BY how"
-            ).fetchall()
-        )
+        (merged,) = store.db.execute(
+            "SELECT count(*) FROM sightings WHERE url LIKE '%/new/%' AND how = 'near'"
+        ).fetchone()
         plan_list = query_plans(store, statements)
-    spent = dict(timer.spent)
-    parts = {part: sum(spent.get(n, 0.0) for n in names) for part, names in PARTS.items()}
-    parts["commit"] = spent["commit"]
+    parts = {part: sum(timer.spent.get(n, 0.0) for n in names) for part, names in PARTS.items()}
     parts["rest"] = elapsed - sum(parts.values())
     return {
-        "size": size,
         "per_entry_ms": elapsed / count * 1000,
+        "cpu_ms": cpu / count * 1000,
+        "slowest_ms": slowest[0] * 1000,
         "parts_us": {k: v / count * 1e6 for k, v in parts.items()},
-        "pages_read": (io_after["rchar"] - io_before["rchar"]) / 4096 / count,
-        "kib_written": (io_after["wchar"] - io_before["wchar"]) / 1024 / count,
-        "merged": hows.get("near", 0),
-        "calls": {k: v / count for k, v in timer.calls.items()},
+        "merged": merged,
         "db_mib": sum(p.stat().st_size for p in work.parent.glob(work.name + "*")) / 2**20,
         "plans": plan_list,
         **memory,
@@ -399,6 +415,7 @@ def query_plans(store: Store, statements: list[str]) -> list[tuple[str, list[str
             continue
         shape = re.sub(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b", "?", sql)
         shape = " ".join(re.sub(r"\?(?:\s*,\s*\?)+", "?, …", shape).split())
+        shape = re.sub(r"(SELECT \* FROM \(SELECT token.*?\))(?: UNION ALL \1)+", r"\1 …", shape)
         shapes.setdefault(shape, sql)
     return [
         (shape, [row[-1] for row in store.db.conn.execute("EXPLAIN QUERY PLAN " + sql)])
@@ -416,89 +433,80 @@ def full_scans(plan: list[str]) -> list[str]:
     ]
 
 
-def _report(size: int, runs: list[dict], entries: int) -> dict:
+def _summary(runs: list[dict]) -> dict:
     times = sorted(r["per_entry_ms"] for r in runs)
     median = statistics.median(times)
     middle = min(runs, key=lambda r: abs(r["per_entry_ms"] - median))
-    merged = sorted({r["merged"] for r in runs})
-    print(
-        f"{size:>9} items: {median:5.2f} ms/entry (runs {times[0]:.2f}-{times[-1]:.2f}),"
-        f" RSS {middle['VmRSS']:5.1f} MiB (peak {middle['VmHWM']:.1f}),"
-        f" store {middle['db_mib']:6.1f} MiB, {'/'.join(map(str, merged))} of {entries} merged",
-        flush=True,
-    )
-    print(
-        " " * 16
-        + ", ".join(f"{k} {v:.0f}" for k, v in middle["parts_us"].items())
-        + f" µs; {middle['pages_read']:.1f} pages read, {middle['kib_written']:.0f} KiB"
-        f" written, {middle['calls'].get('verify', 0):.1f} candidates verified per entry",
-        flush=True,
-    )
-    return {"size": size, "per_entry_ms": median, "rss": middle["VmRSS"]}
+    return {
+        "ms": median,
+        "cpu": statistics.median(r["cpu_ms"] for r in runs),
+        "range": (times[0], times[-1]),
+        "slowest": max(r["slowest_ms"] for r in runs),
+        "middle": middle,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Per-entry ingest cost against store size.")
-    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser = argparse.ArgumentParser(description="Per-entry ingest cost by size and workload.")
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--entries", type=int, default=500, help="entries ingested per run")
-    parser.add_argument("--runs", type=int, default=5, help="runs per size (median reported)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (median reported)")
     parser.add_argument("--per-day", type=int, default=200, help="items stored a day")
     parser.add_argument("--keep", type=Path, help="keep the built stores here, and reuse them")
     parser.add_argument("--plans", action="store_true", help="print each statement's plan")
-    parser.add_argument(
-        "--pragma",
-        action="append",
-        default=[],
-        help="a PRAGMA for the ingest's connection, to try a setting (cache_size=-65536)",
-    )
-    parser.add_argument("--build", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--run", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--run", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
-        build(Path(args.build[2]), int(args.build[0]), int(args.build[1]))
+        workload, size, per_day, path = args.build
+        build(Path(path), workload, int(size), int(per_day))
         return
     if args.run:
-        size, work = int(args.run[0]), Path(args.run[1])
-        print(json.dumps(one_run(work, size, args.entries, args.per_day, args.plans, args.pragma)))
+        workload, size, work = args.run[0], int(args.run[1]), Path(args.run[2])
+        result = one_run(work, workload, size, args.entries, args.per_day, args.plans)
+        print(json.dumps(result))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
+    workloads = args.workloads.split(",")
     if min(sizes) / args.per_day < 4.5:
         parser.error(
             f"at {args.per_day} items a day the {min(sizes)}-item store does not cover the "
             "window of the entries (4 days back): lower --per-day or raise the smallest size"
         )
+    cases = [(w, s) for s in sizes for w in workloads]
     with tempfile.TemporaryDirectory(prefix="watchcli-scale-") as tmp:
         folder = args.keep.resolve() if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         bases = {}
-        for size in sizes:
-            base = bases[size] = folder / f"scale-{size}-{args.per_day}-v{BUILD_VERSION}.db"
+        for workload, size in cases:
+            name = f"scale-{workload}-{size}-{args.per_day}-v{BUILD_VERSION}.db"
+            base = bases[workload, size] = folder / name
             if not base.exists():
                 started = time.perf_counter()
                 partial = base.with_suffix(".building")
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{partial}{suffix}").unlink(missing_ok=True)
-                subprocess.run(
-                    [sys.executable, __file__, "--build", str(size), str(args.per_day), partial],
-                    check=True,
-                )
+                command = [sys.executable, __file__, "--build", workload, str(size)]
+                subprocess.run([*command, str(args.per_day), partial], check=True)
                 partial.rename(base)
-                print(f"built {size} items in {time.perf_counter() - started:.0f} s", flush=True)
+                print(
+                    f"built {workload} {size} in {time.perf_counter() - started:.0f} s", flush=True
+                )
             Store.open(base).close()  # migrations added since it was built, once
         print(
             f"{args.entries} entries per run ({args.entries // 3 + 1} rewrites), {args.runs} runs"
-            f" per size taken in turns, stores grown at {args.per_day} items a day",
+            f" per case taken in turns, stores grown at {args.per_day} items a day",
             flush=True,
         )
         work = Path(tmp) / "watch.db"
-        runs: dict[int, list[dict]] = {size: [] for size in sizes}
+        runs: dict[tuple[str, int], list[dict]] = {case: [] for case in cases}
         for run in range(args.runs):
-            for size in sizes:
-                _fresh_copy(bases[size], work)
-                command = [sys.executable, __file__, "--run", str(size), str(work)]
+            for workload, size in cases:
+                _fresh_copy(bases[workload, size], work)
+                command = [sys.executable, __file__, "--run", workload, str(size), str(work)]
                 command += ["--entries", str(args.entries), "--per-day", str(args.per_day)]
                 command += ["--plans"] if args.plans and run == 0 else []
-                command += [f"--pragma={pragma}" for pragma in args.pragma]
                 done = subprocess.run(
                     command,
                     capture_output=True,
@@ -506,23 +514,45 @@ def main() -> None:
                     env={**os.environ, "PYTHONHASHSEED": "0"},
                 )
                 if done.returncode:
-                    sys.exit(f"the run of {size} items failed:\n{done.stderr}")
-                runs[size].append(json.loads(done.stdout.strip().splitlines()[-1]))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{work}{suffix}").unlink(missing_ok=True)
-    results = [_report(size, runs[size], args.entries) for size in sizes]
-    for size in sizes:
-        for shape, plan in runs[size][0]["plans"]:
-            scans = full_scans(plan)
-            print(f"  {size}: {'FULL SCAN ' if scans else ''}{shape[:110]}")
-            for line in plan:
-                print(f"        {line}")
-    base = results[0]
-    for r in results[1:]:
+                    sys.exit(f"the run of {workload} {size} failed:\n{done.stderr}")
+                runs[workload, size].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    results = {case: _summary(runs[case]) for case in cases}
+    print(
+        f"{'workload':>10} {'items':>9} {'ms/entry':>8} {'cpu ms':>7} {'slowest':>8}"
+        f" {'RSS MiB':>8} {'store MiB':>9} {'merged':>6}  where the time goes (µs/entry)"
+    )
+    for (workload, size), r in results.items():
+        m = r["middle"]
+        parts = ", ".join(f"{k} {v:.0f}" for k, v in m["parts_us"].items())
         print(
-            f"{r['size']} / {base['size']}: time x{r['per_entry_ms'] / base['per_entry_ms']:.2f},"
-            f" RSS x{r['rss'] / base['rss']:.2f}"
+            f"{workload:>10} {size:>9} {r['ms']:8.3f} {r['cpu']:7.3f} {r['slowest']:8.2f}"
+            f" {m['VmRSS']:8.1f} {m['db_mib']:9.1f} {m['merged']:6}  {parts}"
         )
+    print()
+    for workload in workloads:
+        first = results[workload, sizes[0]]
+        for size in sizes[1:]:
+            r = results[workload, size]
+            print(
+                f"{workload} {size} / {sizes[0]}: time x{r['ms'] / first['ms']:.2f},"
+                f" cpu x{r['cpu'] / first['cpu']:.2f}"
+            )
+    for size in sizes:
+        plain = results.get(("plain", size))
+        for workload in ("templated", "hot"):
+            other = results.get((workload, size))
+            if plain and other:
+                print(
+                    f"{workload} / plain at {size}: cpu x{other['cpu'] / plain['cpu']:.2f},"
+                    f" slowest entry {other['slowest']:.2f} ms"
+                )
+    if args.plans:
+        for (workload, size), rs in runs.items():
+            for shape, plan in rs[0]["plans"]:
+                scans = full_scans(plan)
+                print(f"  {workload} {size}: {'FULL SCAN ' if scans else ''}{shape[:120]}")
+                for line in plan:
+                    print(f"        {line}")
 
 
 if __name__ == "__main__":

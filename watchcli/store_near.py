@@ -60,13 +60,16 @@ class NearStore:
 
     def lookup(self, tokens: Sequence[str], days: range) -> list[tuple[str, int]]:
         """(token, item_id) of the items filed under `tokens` on `days`, at most PER_TOKEN a
-        token: one statement, one B-tree seek per (day, token)."""
+        token, the newest first: one statement, one B-tree seek per (day, token)."""
         if not tokens or not days:
             return []
         day_marks = ", ".join("?" * len(days))
+        # Newest first: when a token is too common for its list to be read whole, the items
+        # nearest in time are the ones read (the plan walks each day's range backwards).
         one = (
             "SELECT * FROM (SELECT token, item_id FROM near_tokens "
-            f"WHERE day IN ({day_marks}) AND token = ? LIMIT {PER_TOKEN})"
+            f"WHERE day IN ({day_marks}) AND token = ? "
+            f"ORDER BY day DESC, item_id DESC LIMIT {PER_TOKEN})"
         )
         params: list[object] = []
         for token in tokens:
@@ -120,7 +123,7 @@ class NearStore:
         )
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO near_tokens (day, token, item_id) VALUES (?, ?, ?)",
-            [(day, token, item_id) for token in neardup.index_tokens(text)],
+            index_rows(item_id, day, text),
         )
 
     def clear(self, item_id: int) -> None:
@@ -131,9 +134,9 @@ class NearStore:
         self.db.conn.executemany(
             "DELETE FROM near_tokens WHERE day = ? AND token = ? AND item_id = ?",
             [
-                (day, token, item_id)
+                row
                 for day, text in reps
-                for token in neardup.index_tokens(neardup.MatchText.decode(text))
+                for row in index_rows(item_id, day, neardup.MatchText.decode(text))
             ],
         )
         self.db.execute("DELETE FROM near_reps WHERE item_id = ?", [item_id])
@@ -345,6 +348,11 @@ class NearStore:
     def count_sightings(self, item_id: int) -> int:
         row = sql.one(self.db, "SELECT count(*) AS n FROM sightings WHERE item_id = ?", [item_id])
         return row["n"] if row else 0
+
+
+def index_rows(item_id: int, day: int, text: neardup.MatchText) -> list[tuple[int, str, int]]:
+    """The `near_tokens` rows of one representative: (day, token, item)."""
+    return [(day, token, item_id) for token in neardup.index_tokens(text)]
 
 
 def is_new_representative(text: neardup.MatchText, kept: Sequence[neardup.MatchText]) -> bool:
