@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 
 SCOPES = ("national", "international")
+KINDS = ("feed", "page")
 
 # Source and network ids; tag ids (no '.' or '_', so the [tags] key `allow_other` stays apart).
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -43,6 +44,27 @@ class Network:
 
 
 @dataclass(frozen=True)
+class Pick:
+    """One selector of a page source: a CSS selector, and the attribute to read when the
+    value is not the element's content (`a@href` → css "a", attribute "href"). An empty
+    `css` is the block itself (`@href`)."""
+
+    css: str
+    attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class PageSelectors:
+    """The `[sources.page]` table of a page source (README, "Pages without a feed")."""
+
+    item: str  # the repeated block: one block is one entry
+    title: Pick
+    link: Pick
+    date: Pick | None = None
+    summary: Pick | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     url: str
@@ -55,6 +77,8 @@ class Source:
     exclude: tuple[str, ...] = ()  # drop entries matching one of these
     dedupe: bool = True  # False: never near-duplicate-match this source's entries
     line: int = 0  # where the [[sources]] table starts, for messages
+    kind: str = "feed"  # one of KINDS
+    page: PageSelectors | None = None  # for kind "page": where the entries are on the page
 
 
 @dataclass(frozen=True)
@@ -316,7 +340,12 @@ _SOURCE = (
     "include",
     "exclude",
     "dedupe",
+    "kind",
+    "page",
 )
+_PAGE = ("item", "title", "link", "date", "summary")
+# An attribute after the last "@" of a selector: `a@href`, `time@datetime`, `@data-url`.
+_PICK_RE = re.compile(r"(?P<css>.*?)\s*@\s*(?P<attribute>[A-Za-z_:][-A-Za-z0-9_:.]*)\s*")
 _FETCH = ("concurrency", "per_host", "timeout", "deadline", "max_bytes")
 _DEDUPE = ("window_days", "threshold")
 _DIGEST = ("title", "locale", "templates")
@@ -621,6 +650,7 @@ class _Reader:
                         (*where, "lang"), f"lang: '{lang}' is not a language code like 'fr' or 'en'"
                     )
             name = self.string((*where, "name"), body["name"]) if "name" in body else None
+            kind, page = self.kind_and_page(where, body)
             source_tags = self.strings((*where, "tags"), body.get("tags", []))
             for k, tag in enumerate(source_tags):
                 self.tag((*where, "tags", k), tag, tags)
@@ -637,9 +667,75 @@ class _Reader:
                     exclude=self.strings((*where, "exclude"), body.get("exclude", [])),
                     dedupe=self.boolean((*where, "dedupe"), body.get("dedupe", True)),
                     line=self.line(where),
+                    kind=kind,
+                    page=page,
                 )
             )
         return tuple(sources)
+
+    def kind_and_page(self, where: KeyPath, body: dict) -> tuple[str, PageSelectors | None]:
+        kind = self.string((*where, "kind"), body.get("kind", "feed"))
+        if kind not in KINDS:
+            raise self.error(
+                (*where, "kind"),
+                f"kind: '{kind}' is neither 'feed' nor 'page'{_did_you_mean(kind, KINDS)}",
+            )
+        if kind == "feed":
+            if "page" in body:
+                raise self.error(
+                    (*where, "page"),
+                    'a [sources.page] table is for page sources: add kind = "page" to this source',
+                )
+            return kind, None
+        if "page" not in body:
+            raise self.error(
+                where,
+                'kind = "page" needs a [sources.page] table with at least item, title and link '
+                "selectors (see README)",
+            )
+        return kind, self.page_selectors((*where, "page"), body["page"])
+
+    def page_selectors(self, where: KeyPath, value: object) -> PageSelectors:
+        # Imported here: only a configuration with page sources pays for the HTML parser.
+        from watchcli.page import selector_problem
+
+        table = self.table(where, value, _PAGE, "[sources.page]")
+        for required in ("item", "title", "link"):
+            if required not in table:
+                raise self.error(
+                    where,
+                    f"[sources.page] without '{required}': every page source needs item, "
+                    "title and link selectors",
+                )
+
+        def css(key: str, text: str) -> str:
+            problem = selector_problem(text)
+            if problem:
+                raise self.error((*where, key), f"{key}: invalid CSS selector '{text}': {problem}")
+            return text
+
+        def pick(key: str) -> Pick:
+            text = self.string((*where, key), table[key]).strip()
+            m = _PICK_RE.fullmatch(text)
+            if m is None:
+                return Pick(css(key, text))
+            selector = m.group("css")
+            return Pick(css(key, selector) if selector else "", m.group("attribute").lower())
+
+        item = self.string((*where, "item"), table["item"]).strip()
+        if "@" in item and _PICK_RE.fullmatch(item):
+            raise self.error(
+                (*where, "item"),
+                "item: selects the repeated block itself; read attributes in title, link, date "
+                'or summary (such as link = "a@href")',
+            )
+        return PageSelectors(
+            item=css("item", item),
+            title=pick("title"),
+            link=pick("link"),
+            date=pick("date") if "date" in table else None,
+            summary=pick("summary") if "summary" in table else None,
+        )
 
     def url(self, where: KeyPath, url: str) -> str:
         problem = None

@@ -29,6 +29,8 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9,"
     " application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, */*;q=0.1"
 )
+# What a page source asks for: the HTML page itself (README, "Pages without a feed").
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 # A slow server that trickles bytes never trips the read timeout: cap the whole request too.
 TOTAL_TIME_FACTOR = 3
 MAX_RETRY_AFTER = timedelta(days=7)
@@ -46,6 +48,7 @@ class FetchRequest:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    accept: str | None = None  # instead of the client's (feed types) Accept header
 
 
 def make_client(settings: FetchSettings, *, debug: bool = False) -> httpx.AsyncClient:
@@ -123,6 +126,8 @@ class Fetcher:
 
     async def _get(self, request: FetchRequest) -> FetchResult:
         headers = {}
+        if request.accept:
+            headers["Accept"] = request.accept
         if request.etag:
             headers["If-None-Match"] = request.etag
         if request.last_modified:

@@ -26,8 +26,9 @@ from watchcli import dedupe, neardup
 from watchcli.config import Config, Source
 from watchcli.dates import parse_iso, utcnow
 from watchcli.errors import UsageError
-from watchcli.fetch import Fetcher, FetchRequest, make_client
+from watchcli.fetch import PAGE_ACCEPT, Fetcher, FetchRequest, make_client
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
+from watchcli.page import read_page
 from watchcli.parse import read_feed
 from watchcli.rules import MatchText, Rules
 from watchcli.store import SightingMatch, SourceState, Store
@@ -389,11 +390,12 @@ class FetchRun:
                             etag=state.etag,
                             last_modified=state.last_modified,
                             body_hash=state.body_hash,
+                            accept=PAGE_ACCEPT if source.page else None,
                         )
                     )
                     content = None
                     if result.outcome is Outcome.OK and result.body is not None:
-                        content = await pool.read(result, utcnow())
+                        content = await pool.read(result, utcnow(), source)
                     done.add(source.id)
                     await answers.put((position, result, content))
 
@@ -537,10 +539,21 @@ class _ParsePool:
             )
             self._executor.submit(importlib.import_module, "watchcli.parse")
 
-    async def read(self, result: FetchResult, seen_at: datetime) -> FeedContent:
+    async def read(self, result: FetchResult, seen_at: datetime, source: Source) -> FeedContent:
+        """The body read as its source's kind says: a feed, or a page and its selectors."""
         self.start()
         assert self._executor is not None and result.body is not None
         loop = asyncio.get_running_loop()
+        if source.page is not None:
+            return await loop.run_in_executor(
+                self._executor,
+                read_page,
+                result.body,
+                result.content_type,
+                result.final_url,
+                seen_at,
+                source.page,
+            )
         return await loop.run_in_executor(
             self._executor,
             read_feed,
