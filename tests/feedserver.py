@@ -3,6 +3,7 @@ misbehaviours feeds have in the wild.
 
 Routes (FILE is a name in tests/feeds/):
     /feeds/FILE            ETag + Last-Modified, answers conditional requests with 304
+    /pages/FILE            the same for the HTML pages of tests/pages/ (page sources)
     /plain/FILE            no validators at all (the body hash must catch "unchanged")
     /latin1/FILE           declared `charset=iso-8859-1` in Content-Type only
     /redirect/N/FILE       N redirects (302) before /feeds/FILE
@@ -29,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 FEEDS = Path(__file__).parent / "feeds"
+PAGES = Path(__file__).parent / "pages"
 CONTENT_TYPES = {
     ".xml": "application/rss+xml; charset=utf-8",
     ".atom": "application/atom+xml",
@@ -112,15 +114,18 @@ class FeedServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def feed_file(self, name: str) -> tuple[bytes, str] | None:
-                path = FEEDS / name
+            def feed_file(self, name: str, folder: Path = FEEDS) -> tuple[bytes, str] | None:
+                path = folder / name
                 if not path.is_file():
                     self.reply(404, b"no such fixture", "text/plain")
                     return None
                 return path.read_bytes(), CONTENT_TYPES.get(path.suffix, "application/xml")
 
-            def route_feeds(self, name: str) -> None:
-                found = self.feed_file(name)
+            def route_pages(self, name: str) -> None:
+                self.route_feeds(name, PAGES)
+
+            def route_feeds(self, name: str, folder: Path = FEEDS) -> None:
+                found = self.feed_file(name, folder)
                 if found is None:
                     return
                 body, content_type = found

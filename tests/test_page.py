@@ -151,6 +151,22 @@ def test_a_table_of_calls_in_windows_1252_with_numeric_dates_and_undated_rows() 
     assert "1 dates not understood ('td.publie')" in (page.problem or "")
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/html", "text/html; charset=utf-8", "text/html; charset=windows-1252", ""],
+)
+def test_a_windows_1252_page_reads_right_whatever_the_server_claims(content_type: str) -> None:
+    page = read("fondation-appels.html", TABLE, content_type=content_type)
+    assert page.entries[0].title == "Accès à l'eau et assainissement en Afrique subsaharienne"
+
+
+def test_utf8_wins_over_a_latin1_claim() -> None:
+    body = '<div class="c"><a href="/x">Solidarité</a></div>'.encode()
+    selectors = PageSelectors(item="div.c", title=Pick("a"), link=Pick("a", "href"))
+    page = read_page(body, "text/html; charset=iso-8859-1", "https://x.example/", NOW, selectors)
+    assert page.entries[0].title == "Solidarité"
+
+
 def test_an_entry_without_a_date_selector_gets_its_first_seen_time() -> None:
     undated = PageSelectors(item="div.fr-card", title=Pick("h3"), link=Pick("a", "href"))
     page = read("region-appels.html", undated)

@@ -62,31 +62,36 @@ def selector_problem(css: str) -> str | None:
 # --- Bytes to text ----------------------------------------------------------------------------
 
 
-def _charset(body: bytes, content_type: str) -> str:
-    """The charset the server or the page declares, "" when neither does."""
+def _declared(body: bytes, content_type: str) -> list[str]:
+    """The charsets the server (first) and the page declare, lower-cased."""
+    found = []
     msg = Message()
     msg["content-type"] = content_type
-    declared = msg.get_param("charset") if content_type.strip() else None
-    if isinstance(declared, str) and declared.strip():
-        return declared.strip().lower()
-    m = _META_CHARSET_RE.search(body[:4096])
-    return m.group(1).decode("ascii").lower() if m else ""
+    header = msg.get_param("charset") if content_type.strip() else None
+    if isinstance(header, str) and header.strip():
+        found.append(header.strip().lower())
+    if m := _META_CHARSET_RE.search(body[:4096]):
+        found.append(m.group(1).decode("ascii").lower())
+    return found
 
 
 def decode_page(body: bytes, content_type: str = "") -> str:
-    """The page as text: its declared charset, except that valid UTF-8 wins over a Latin-1
-    claim (a common misconfiguration), and undeclared bytes that are not UTF-8 are read as
-    windows-1252."""
-    charset = _charset(body, content_type)
-    if not charset or (charset in _LATIN_CHARSETS and not body.isascii()):
+    """The page as text. Valid UTF-8 wins over a claim of UTF-8, Latin-1 or windows-1252
+    (servers often claim one for the other); else the declared charsets are tried, server's
+    first; else windows-1252, the usual charset of old French sites. Never raises."""
+    declared = _declared(body, content_type)
+    first = declared[0] if declared else "utf-8"
+    if first.replace("_", "-") in ("utf-8", "utf8") or first in _LATIN_CHARSETS:
         try:
             return body.decode("utf-8-sig")
         except UnicodeDecodeError:
-            charset = charset or "windows-1252"
-    try:
-        return body.decode(charset, "replace")
-    except LookupError:
-        return body.decode("utf-8", "replace")
+            pass
+    for charset in declared:
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("windows-1252", "replace")
 
 
 # --- Selecting --------------------------------------------------------------------------------
