@@ -335,3 +335,48 @@ def test_sources_check_refuses_an_invalid_selector_with_file_and_line(
     # The same refusal stops a fetch before anything is touched.
     assert workspace.run("fetch").returncode == 2
     assert not workspace.db.exists()
+
+
+# --- Preview: sources check --source ID --------------------------------------------------------
+
+
+def test_sources_check_with_a_source_prints_the_entries_it_would_store(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    source = page_toml("region", feed_server.url("/pages/region-appels.html?preview"))
+    write_config(workspace, source.replace('network = "cerapcoop"', 'exclude = ["Afrique"]'))
+
+    checked = workspace.run("sources", "check", "--source", "region")
+
+    assert checked.returncode == 0, checked.stderr
+    assert "Appel à projets ECSI 2027" in checked.stdout
+    assert "[bold]Jeunesse[/bold]" in checked.stdout
+    assert "Festisol" in checked.stdout and "ssi" in checked.stdout  # the tag a rule adds
+    assert "Afrique de l’Ouest" not in checked.stdout  # dropped by exclude
+    assert "2026-12-02" in checked.stdout
+    assert checked.stdout.strip().endswith("region: 3 entries would be stored, 1 filtered out")
+    assert checked.stderr.strip() == (
+        "region: 1 of 5 blocks skipped: no title ('.fr-card__title') or no link ('a@href')"
+    )
+    assert not workspace.db.exists()  # a preview stores nothing
+
+
+def test_sources_check_with_a_source_whose_selector_matches_nothing_exits_1(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    write_config(workspace, page_toml("region", feed_server.url("/pages/region-appels-v2.html")))
+
+    checked = workspace.run("sources", "check", "--source", "region")
+
+    assert checked.returncode == 1
+    assert checked.stderr.strip() == (
+        "watchcli: region: page: the item selector 'div.fr-card' matches nothing (the site "
+        "changed?); tune it with `watchcli sources check --source ID`"
+    )
+
+
+def test_sources_check_with_an_unknown_source_is_a_usage_error(workspace: Workspace) -> None:
+    write_config(workspace, page_toml("region", "https://www.region.example/aides/"))
+    checked = workspace.run("sources", "check", "--source", "regoin")
+    assert checked.returncode == 2
+    assert "unknown source 'regoin'; known sources: region" in checked.stderr

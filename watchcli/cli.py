@@ -25,7 +25,13 @@ from rich.console import Console
 from watchcli import __version__
 from watchcli.config import Config, load_config
 from watchcli.dates import parse_since, utcnow, week_bounds
-from watchcli.errors import EXIT_FAILED, FetchLockedError, UsageError, WatchError
+from watchcli.errors import (
+    EXIT_FAILED,
+    FetchFailedError,
+    FetchLockedError,
+    UsageError,
+    WatchError,
+)
 from watchcli.models import ItemFilter, Outcome, Status
 from watchcli.store import Store
 from watchcli.text import clean_text
@@ -586,7 +592,15 @@ def sources_list(
 
 
 @sources_app.command("check")
-def sources_check(ctx: typer.Context) -> None:
+def sources_check(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", metavar="ID", help="Also fetch it and print the entries it would store."
+        ),
+    ] = None,
+) -> None:
     """Validate sources.toml (exit 2 with file:line on any error)."""
     settings = _settings(ctx)
     config = settings.config()
@@ -595,6 +609,23 @@ def sources_check(ctx: typer.Context) -> None:
         f"networks, {len(config.tags.labels)} tags, {len(config.rules)} rules",
         markup=False,
     )
+    if source is not None:
+        _preview(config, source, settings.debug)
+
+
+def _preview(config: Config, source_id: str, debug: bool) -> None:
+    from watchcli.preview import preview_source
+    from watchcli.views import preview_table
+
+    preview = preview_source(config, source_id, debug=debug)
+    if preview.error:
+        raise FetchFailedError(f"{source_id}: {preview.error}")
+    out.print(preview_table(preview.entries))
+    assert preview.content is not None
+    filtered = f", {len(preview.filtered)} filtered out" if preview.filtered else ""
+    say(f"{source_id}: {len(preview.entries)} entries would be stored{filtered}")
+    if preview.content.problem:
+        say_error(f"{source_id}: {preview.content.problem}")
 
 
 # --- digest ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from watchcli import neardup
 from watchcli.dates import parse_iso
-from watchcli.models import source_health
+from watchcli.models import Entry, source_health
 from watchcli.text import clean_text
 
 HEALTH_STYLE = {"ok": "green", "failing": "red", "gone": "magenta", "never": "dim"}
@@ -264,3 +264,18 @@ def stats_view(report: dict) -> Group:
         line.append_text(safe(", ".join(health["failing_ids"])))
         line.append("; see `watchcli sources list`)")
     return Group(Text(heading, style="bold"), facts, Text(""), networks, analysts, line)
+
+
+def preview_table(entries: Iterable[tuple[Entry, tuple[str, ...]]]) -> Table:
+    """The entries `sources check --source` found, as a fetch would store them."""
+    table = Table(header_style="bold underline", box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("date", no_wrap=True)
+    table.add_column("title", min_width=20, ratio=2, overflow="fold")
+    table.add_column("link", ratio=1, overflow="fold")
+    table.add_column("tags", overflow="fold")
+    for entry, tags in entries:
+        date = Text(entry.published.strftime("%Y-%m-%d"))
+        if not entry.dated:
+            date = Text("first seen", style="dim")
+        table.add_row(date, safe(entry.title), safe(entry.url or entry.link), safe(", ".join(tags)))
+    return table
