@@ -422,3 +422,16 @@ def test_the_skeleton_is_a_valid_page_source_once_pasted(tmp_path: Path) -> None
 def test_the_skeleton_quotes_what_toml_needs_quoted() -> None:
     skeleton = page_skeleton('https://x.example/a"b\\c', source_id="x")
     assert 'url = "https://x.example/a\\"b\\\\c"' in skeleton
+
+
+def test_the_readme_worked_example_is_a_valid_page_source(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### A worked example", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        HEAD.split("[[sources]]")[0] + '[tags]\nappels = "Appels à projets"\n\n' + example,
+        encoding="utf-8",
+    )
+    [source] = load_config(path).sources
+    assert source.page == CARDS
