@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchcli.config import PageSelectors, Pick, load_config
 from watchcli.dates import read_page_date
@@ -435,3 +437,21 @@ def test_the_readme_worked_example_is_a_valid_page_source(tmp_path: Path) -> Non
     )
     [source] = load_config(path).sources
     assert source.page == CARDS
+
+
+# --- Never raises ---------------------------------------------------------------------------
+
+
+@given(st.text(max_size=200))
+def test_reading_a_date_never_raises(text: str) -> None:
+    found = read_page_date(text)
+    assert found is None or (found.tzinfo == UTC and 1970 <= found.year <= 2100)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode()))
+def test_reading_any_body_never_raises(body: bytes) -> None:
+    html = b'<div class="fr-card"><h3 class="fr-card__title"><a href="/x">' + body
+    page = read_page(html, "text/html", BASE, NOW, CARDS)
+    for entry in page.entries:
+        assert not any(ord(c) < 32 for c in entry.title)
