@@ -229,7 +229,8 @@ def parse_page(body: bytes, *, content_type: str, url: str, selectors: PageSelec
         )
     if undated and selectors.date is not None:
         problems.append(
-            f"{undated} dates not understood ('{_describe(selectors.date)}'): dated when first seen"
+            f"{undated} of {len(entries)} entries without a readable date "
+            f"('{_describe(selectors.date)}'): dated when first seen"
         )
     if len(blocks) > MAX_ENTRIES:
         problems.append(f"{len(blocks)} blocks; only the first {MAX_ENTRIES} were read")
