@@ -211,6 +211,12 @@ def test_a_block_that_is_itself_the_link() -> None:
     ]  # a javascript: link is no link
 
 
+def test_a_link_selector_without_attribute_takes_the_first_link_inside() -> None:
+    selectors = PageSelectors(item="div.fr-card", title=Pick("h3"), link=Pick(".fr-card__body"))
+    page = read("region-appels.html", selectors)
+    assert page.entries[0].url == "https://www.region.example/aides/appel-a-projets-ecsi-2027"
+
+
 def test_rows_linking_to_the_page_itself_stay_apart() -> None:
     html = "<table>" + "".join(
         f'<tr><td>Appel {n}</td><td><a href="#appel-{n}">voir</a></td></tr>' for n in (1, 2)

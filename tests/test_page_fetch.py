@@ -4,6 +4,7 @@ store by the real fetch run, in process and through the installed `watchcli`."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,40 @@ def test_sources_check_with_an_unknown_source_is_a_usage_error(workspace: Worksp
     checked = workspace.run("sources", "check", "--source", "regoin")
     assert checked.returncode == 2
     assert "unknown source 'regoin'; known sources: region" in checked.stderr
+
+
+def test_an_undated_entry_keeps_its_first_seen_time_when_the_page_changes(
+    store: Store, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    original = (PAGES / "region-appels.html").read_text(encoding="utf-8")
+    url = feed_server.put("region-undated", original, content_type="text/html")
+    undated = PageSelectors(item="div.fr-card", title=Pick("h3"), link=Pick("a", "href"))
+    config = make_config(tmp_path, Source("region", url, kind="page", page=undated))
+    fetch(store, config)
+    first = {i["title"]: i["published"] for i in store.list_items(ItemFilter())}
+    time.sleep(1.1)  # the store's times are to the second
+    feed_server.put(
+        "region-undated",
+        original.replace("Appel à projets ECSI 2027 :", "Appel à projets ECSI 2027 (prolongé) :"),
+        content_type="text/html",
+    )
+
+    again = fetch(store, config)
+
+    assert (again.ok, again.new_items, again.updated) == (1, 0, 1)
+    after = {i["title"]: i["published"] for i in store.list_items(ItemFilter())}
+    festisol = "Festisol : financement des événements du Festival des solidarités"
+    assert after[festisol] == first[festisol]
+
+
+def test_sources_check_previews_a_feed_source_too(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    write_config(
+        workspace,
+        f'\n[[sources]]\nid = "csud"\nurl = "{feed_server.url("/feeds/rss2.xml")}"\n',
+    )
+    checked = workspace.run("sources", "check", "--source", "csud")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip().splitlines()[-1].startswith("csud: ")
+    assert "entries would be stored" in checked.stdout

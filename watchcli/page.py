@@ -32,7 +32,14 @@ from watchcli.models import FeedContent, ParsedFeed, RawEntry
 from watchcli.normalize import canonical_url, normalize_entry
 from watchcli.text import clean_text, fold, truncate
 
-__all__ = ["PAGE_FORMAT", "page_skeleton", "parse_page", "read_page", "selector_problem"]
+__all__ = [
+    "PAGE_FORMAT",
+    "decode_page",
+    "page_skeleton",
+    "parse_page",
+    "read_page",
+    "selector_problem",
+]
 
 PAGE_FORMAT = "page"
 MAX_ENTRIES = 5000
