@@ -67,7 +67,7 @@ __all__ = [
     "strip_kicker",
 ]
 
-NEAR_KEY_VERSION = "n3"  # what a token is; stored index rows of another version are rebuilt
+NEAR_KEY_VERSION = "n4"  # what a token is; stored index rows of another version are rebuilt
 LEDE_CHARS = 320  # the opening of the summary that takes part in matching
 TITLE_TOKENS = 30
 LEDE_TOKENS = 40
@@ -236,14 +236,14 @@ def _tokens(text: str) -> tuple[str, ...]:
             out.extend(_stem(w) for w in run.split("-") if len(w) > 1)
         elif _NUMBER_RE.fullmatch(run):
             out.append(_number(run))
+        elif not _HAS_LETTER_RE.search(run):  # digits and dashes: a score or a span ("3-1")
+            out.extend(_number(n) for n in run.split("-") if n)
         elif run[0].isdigit() and (number := _NUMBER_RE.match(run)):
             # A number with its unit or suffix: "965m", "4.1bn", "6-year-old", "2nd", "1er".
             out.append(_number(number.group()))
             out.extend(_stem(w) for w in run[number.end() :].split("-") if len(w) > 2)
-        elif _HAS_LETTER_RE.search(run):
+        else:
             out.append(run)
-        else:  # digits and dashes: a date or a score ("10-01", "2-1")
-            out.extend(_number(n) for n in run.split("-") if n)
     return tuple(out)
 
 
