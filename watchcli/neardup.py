@@ -17,15 +17,18 @@ Three parts, in this order below:
    text, see its header) that speaks for a new store and fades as the store fills: a rare
    shared name counts a lot, a word the store is full of ("emploi" in a feed of job offers,
    "grenoble" in a local feed) counts little, in any language.
-3. **Decision.** A logistic model over a handful of features (`FEATURES`): weighted
-   similarity of titles and of titles with summaries, how much of each title the other tells,
-   the rarest word they share and the rarest each has alone, names only one side has, shared and
-   conflicting numbers, same source, time apart, how much the titles say at all. Its
-   coefficients are fitted on labelled public pairs by `bench/dedupe_fit.py`, which prints
-   the `COEFFICIENTS` block below: refit, paste, and run `bench/dedupe_eval.py` for the
-   training and held-out figures. Two things are never a match whatever the score, because
-   they are facts, not evidence: titles that carry different numbers or codes ("2 000 morts" /
-   "3 000 morts", "COP29" / "COP30"), and an item split by hand from that source (store).
+3. **Decision.** First the refusals (`refusal`): facts that differ, not evidence to weigh —
+   titles carrying different numbers, codes or dates ("2 000 morts" / "3 000 morts", "COP29" /
+   "COP30"), the same sentence with another name or key word in one place (a template telling
+   another event), two datelines or topic heads that share nothing ("Pamiers. …" /
+   "Soudan : …"), texts sharing names and numbers only. Then a logistic model over ten
+   features (`FEATURES`): weighted similarity of the titles and of the summaries' openings,
+   how much of each title's rarest words the other tells, the weight shared, names only on one
+   side, a shared number, same source, time apart, titles only, spellings alike. Its
+   coefficients are fitted on labelled public data by `bench/dedupe_fit.py --write`, which
+   rewrites the `COEFFICIENTS` block below; `bench/dedupe_eval.py` gives the training and
+   held-out figures (README, "How duplicates are merged"). An item split by hand from a
+   source never takes that source's entries again (the store sees to it).
 
 The index keys are the tokens themselves, filed by day (store_near.py); when what a token is
 changes here, bump `NEAR_KEY_VERSION` and the store re-indexes its recent items.
@@ -177,22 +180,10 @@ _MONTHS = {
     )
     for name in names.split()
 }
-_WEEKDAYS = [
-    "lundi",
-    "mardi",
-    "mercredi",
-    "jeudi",
-    "vendredi",
-    "samedi",
-    "dimanche",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-]
+_WEEKDAYS = (
+    *("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+)
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"([12]?\d|3[01])(?:er|st|nd|rd|th)?"
 _WEEKDAY = "(?:(?:" + "|".join(_WEEKDAYS) + r")\s+)?"
