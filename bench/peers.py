@@ -50,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from templates import recombined_feeds  # noqa: E402
+from templates import recombined_feeds
 
 PORT = 18977
 CONTROL = f"http://127.0.0.1:{PORT}"
