@@ -376,7 +376,8 @@ class FetchRun:
         writer = asyncio.create_task(self._write_all(sources, answers))
         done: set[str] = set()
         with _ParsePool() as pool:
-            pool.start()
+            if any(states[s.id].expects_body for s in sources):
+                pool.start()  # a body is sure to come: have the workers up when it does
             async with make_client(self.settings, debug=self.debug) as client:
                 fetcher = Fetcher(client, self.settings)
 
@@ -513,7 +514,9 @@ def settle_heap() -> None:
 class _ParsePool:
     """Feed parsing off the event loop, in worker processes sized to the cores.
 
-    Started with the run, so that the workers are up when the first body arrives. The
+    Started with the run when a source is asked for the first time (its body is sure to
+    come), so that the workers are up when it arrives; else with the first body, so that a run
+    where every source answers "not modified" starts no process at all. The
     forkserver context gives clean workers (no inherited threads or sockets). No preload:
     with one, the fork server would also import the main script, i.e. the whole CLI.
     """
