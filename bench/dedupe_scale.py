@@ -289,7 +289,7 @@ def new_entries(path: Path, workload: str, count: int, size: int, per_day: int):
 
 PARTS = {
     "exact keys": ("find_sighting", "find_item_by_url_key", "find_item_by_guid"),
-    "near lookup": ("lookup", "representatives", "token_counts", "item_count"),
+    "near lookup": ("candidates", "representatives", "token_counts", "item_count"),
     "decision": ("match_text", "query_tokens", "decide"),
     "inserts": ("insert_item", "insert_sighting", "add_representative", "count_item"),
     "tags+assign": ("add_automatic_tags", "apply_automatic_assignment", "item_published"),

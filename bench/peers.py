@@ -3,7 +3,7 @@
     python bench/peers.py                          # 200 feeds × 50 entries, 20–200 ms
     python bench/peers.py --feeds 500 --entries 50 # the big farm
     python bench/peers.py --folder ../shared/corpus/feeds --latency 0,0
-    python bench/peers.py --tools watchcli --runs 1 --profile   # py-spy over the tree
+    python bench/peers.py --tools watchcli --runs 1 --profile /tmp/prof  # py-spy, whole tree
 
 A loopback feed farm runs in its own process: N feeds of M entries, RSS 2.0 and Atom in turn,
 French titles recombined from word lists (`bench/templates.py`) with HTML summaries; each
@@ -436,7 +436,13 @@ class Row:
 
 
 def run_tool(
-    cls: type[Tool], folder: Path, urls: list[str], jobs: int, farm: Farm, seed: int
+    cls: type[Tool],
+    folder: Path,
+    urls: list[str],
+    jobs: int,
+    farm: Farm,
+    seed: int,
+    profile: Path | None = None,
 ) -> list[Row]:
     control("reset")
     tool = cls(folder, urls, jobs)
@@ -448,7 +454,15 @@ def run_tool(
                 break
             expected += int(control(f"grow?{seed}"))
         before = json.loads(control("stats"))
-        result = measure(tool.command(), cwd=folder, env=tool.env)
+        command = tool.command()
+        if profile and cls is Watchcli:
+            # Sampled stacks of every process of the tree, folded (flamegraph.pl reads them);
+            # the times of a profiled run include py-spy's own and are not comparable.
+            out = profile / f"{cls.name}-{phase}.folded"
+            spy = Path(sys.executable).with_name("py-spy")
+            command = [str(spy), "record", "--subprocesses", "--idle", "--rate", "250",
+                       "--format", "raw", "--output", str(out), "--", *command]  # fmt: skip
+        result = measure(command, cwd=folder, env=tool.env)
         after = json.loads(control("stats"))
         counters = {k: after[k] - before[k] for k in ("requests", "conditional", "not_modified")}
         counters["peak_connections"] = after["peak_connections"]
@@ -468,6 +482,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--keep", type=Path, help="keep the tools' folders here")
+    parser.add_argument("--profile", type=Path, help="py-spy watchcli's runs into this folder")
     args = parser.parse_args()
 
     low, high = (float(x) for x in args.latency.split(","))
@@ -507,7 +522,10 @@ def main() -> None:
             for cls in tools:
                 folder = root / f"{cls.name}-{round_}"
                 shutil.rmtree(folder, ignore_errors=True)
-                for row in run_tool(cls, folder, urls, args.jobs, farm, seed=round_):
+                if args.profile:
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                rows = run_tool(cls, folder, urls, args.jobs, farm, round_, args.profile)
+                for row in rows:
                     results.setdefault((row.tool, row.phase), []).append(row)
     finally:
         server.terminate()

@@ -224,18 +224,14 @@ class Ingester:
         weights = self.weights
         asked = neardup.query_tokens(text, weights)
         days = range(day_of(entry.published - window), day_of(entry.published + window) + 1)
-        shared: dict[int, int] = defaultdict(int)
-        evidence: dict[int, float] = defaultdict(float)
-        rarest: dict[int, float] = defaultdict(float)
-        for token, item_id in self.store.near.lookup(asked, days):
-            weight = weights(token)
-            shared[item_id] += 1
-            evidence[item_id] += weight
-            rarest[item_id] = max(rarest[item_id], weight / weights.top)
-        proposed = sorted(
-            (i for i in shared if neardup.is_candidate(shared[i], len(asked), rarest[i])),
-            key=lambda i: (-evidence[i], -i),
-        )[: neardup.CANDIDATES]
+        shared_at_least, alone_from = neardup.candidate_bounds(len(asked), weights.top)
+        proposed = self.store.near.candidates(
+            [(token, weights(token)) for token in asked],
+            days,
+            shared_at_least=shared_at_least,
+            alone_from=alone_from,
+            limit=neardup.CANDIDATES,
+        )
         representatives = self.store.near.representatives(proposed, source.id)
         weights.prefetch([t for r in representatives for t in r.text.text] + [*text.text])
         verdicts: dict[int, list[tuple[neardup.Verdict, Representative]]] = defaultdict(list)

@@ -55,6 +55,7 @@ __all__ = [
     "Model",
     "Verdict",
     "Weights",
+    "candidate_bounds",
     "coherent",
     "content_words",
     "decide",
@@ -474,10 +475,17 @@ def query_tokens(text: MatchText, weights: Weights) -> tuple[str, ...]:
     return tuple(ranked[:QUERY_TOKENS])
 
 
+def candidate_bounds(asked: int, top: float) -> tuple[int, float]:
+    """From how many shared query tokens, or from what weight of one shared token, an item is
+    worth comparing with an entry that asked `asked` tokens: two, or one rare enough."""
+    return min(2, asked), RARE_ALONE * top
+
+
 def is_candidate(shared: int, asked: int, rarest: float) -> bool:
-    """Whether an item that shares `shared` of the `asked` query tokens of an entry is worth
-    comparing: two shared tokens, or one rare enough (`rarest`: its weight, over `top`)."""
-    return shared >= min(2, asked) or rarest >= RARE_ALONE
+    """`candidate_bounds` for an item sharing `shared` tokens, the rarest weighing `rarest`
+    (over `top`)."""
+    at_least, _ = candidate_bounds(asked, 1.0)
+    return shared >= at_least or rarest >= RARE_ALONE
 
 
 # --- 3. decision ----------------------------------------------------------------------------
