@@ -335,10 +335,11 @@ def feed_urls(farm: Farm, hosts: int) -> list[str]:
 class Tool:
     name = ""
 
-    def __init__(self, folder: Path, urls: list[str], jobs: int) -> None:
+    def __init__(self, folder: Path, urls: list[str], jobs: int, per_host: int | None) -> None:
         self.folder = folder
         self.urls = urls
         self.jobs = jobs
+        self.per_host = per_host
         folder.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, "HOME": str(folder), "XDG_CONFIG_HOME": str(folder / ".config")}
         self.env["XDG_DATA_HOME"] = str(folder / ".local")
@@ -356,6 +357,8 @@ class Watchcli(Tool):
 
     def write_config(self) -> None:
         lines = ['[store]\npath = "watch.db"\n']
+        if self.per_host:
+            lines.append(f"[fetch]\nper_host = {self.per_host}\n")
         for n, url in enumerate(self.urls):
             lines.append(f'[[sources]]\nid = "f{n:04d}"\nurl = "{url}"\n')
         (self.folder / "sources.toml").write_text("\n".join(lines), "utf-8")
@@ -442,10 +445,11 @@ def run_tool(
     jobs: int,
     farm: Farm,
     seed: int,
+    per_host: int | None = None,
     profile: Path | None = None,
 ) -> list[Row]:
     control("reset")
-    tool = cls(folder, urls, jobs)
+    tool = cls(folder, urls, jobs, per_host)
     expected = farm.feeds * farm.entries if not farm.folder else 0
     rows = []
     for phase in PHASES:
@@ -460,7 +464,7 @@ def run_tool(
             # the times of a profiled run include py-spy's own and are not comparable.
             out = profile / f"{cls.name}-{phase}.folded"
             spy = Path(sys.executable).with_name("py-spy")
-            command = [str(spy), "record", "--subprocesses", "--idle", "--rate", "250",
+            command = [str(spy), "record", "--subprocesses", "--rate", "250",
                        "--format", "raw", "--output", str(out), "--", *command]  # fmt: skip
         result = measure(command, cwd=folder, env=tool.env)
         after = json.loads(control("stats"))
@@ -479,6 +483,7 @@ def main() -> None:
     parser.add_argument("--gzip", action="store_true")
     parser.add_argument("--folder", type=Path, help="serve these feed files instead")
     parser.add_argument("--jobs", type=int, default=8, help="newsboat threads, sfeed jobs")
+    parser.add_argument("--per-host", type=int, help="watchcli's [fetch] per_host (default 4)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--keep", type=Path, help="keep the tools' folders here")
@@ -524,7 +529,9 @@ def main() -> None:
                 shutil.rmtree(folder, ignore_errors=True)
                 if args.profile:
                     args.profile.mkdir(parents=True, exist_ok=True)
-                rows = run_tool(cls, folder, urls, args.jobs, farm, round_, args.profile)
+                rows = run_tool(
+                    cls, folder, urls, args.jobs, farm, round_, args.per_host, args.profile
+                )
                 for row in rows:
                     results.setdefault((row.tool, row.phase), []).append(row)
     finally:
