@@ -372,6 +372,16 @@ class Watchcli(Tool):
         return _count(self.folder / "watch.db", "SELECT count(*) FROM sightings")
 
 
+class Baseline(Watchcli):
+    """Another watchcli (`--baseline`: the `watchcli` script of another checkout's venv)."""
+
+    name = "baseline"
+    script = ""
+
+    def command(self) -> list[str]:
+        return [self.script, "fetch", "--quiet"]
+
+
 class Newsboat(Tool):
     name = "newsboat"
 
@@ -419,7 +429,9 @@ def _count(db: Path, sql: str) -> int:
 
 def available(name: str) -> str | None:
     """Why a peer cannot run here, or None."""
-    binary = {"watchcli": None, "newsboat": "newsboat", "sfeed": "sfeed_update"}[name]
+    binary = {"watchcli": None, "baseline": None, "newsboat": "newsboat", "sfeed": "sfeed_update"}[
+        name
+    ]
     if binary and not shutil.which(binary):
         return f"{binary} not found (apt-get install {name})"
     return None
@@ -484,6 +496,11 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="serve these feed files instead")
     parser.add_argument("--jobs", type=int, default=8, help="newsboat threads, sfeed jobs")
     parser.add_argument("--per-host", type=int, help="watchcli's [fetch] per_host (default 4)")
+    parser.add_argument(
+        "--baseline",
+        help="another watchcli script to run as the tool 'baseline', e.g. "
+        "an older checkout's .venv/bin/watchcli",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--keep", type=Path, help="keep the tools' folders here")
@@ -501,7 +518,10 @@ def main() -> None:
         sys.exit("the farm did not start")
     become_subreaper()
 
-    classes = {"watchcli": Watchcli, "newsboat": Newsboat, "sfeed": Sfeed}
+    classes = {"watchcli": Watchcli, "newsboat": Newsboat, "sfeed": Sfeed, "baseline": Baseline}
+    if args.baseline:
+        Baseline.script = args.baseline
+        args.tools += ",baseline"
     tools = []
     for name in args.tools.split(","):
         why = available(name)
@@ -567,7 +587,17 @@ def report(results: dict[tuple[str, str], list[Row]], tools: list[type[Tool]]) -
                 f"{c['requests']:8d} {c['conditional']:6d} {c['not_modified']:5d} "
                 f"{c['peak_connections']:9d}  {check}"
             )
-    peers = [cls.name for cls in tools if cls.name != "watchcli"]
+    peers = [cls.name for cls in tools if cls.name not in ("watchcli", "baseline")]
+    for phase in PHASES:
+        if ("watchcli", phase) in medians and ("baseline", phase) in medians:
+            (wall, cpu), (base_wall, base_cpu) = (
+                medians["watchcli", phase],
+                medians["baseline", phase],
+            )
+            print(
+                f"{phase:9} watchcli / baseline: wall ×{wall / base_wall:.2f}, "
+                f"cpu ×{cpu / max(base_cpu, 1e-3):.2f}"
+            )
     if "watchcli" not in {cls.name for cls in tools} or not peers:
         return
     print()
