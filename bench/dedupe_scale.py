@@ -480,7 +480,8 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         bases = {}
         for workload, size in cases:
-            name = f"scale-{workload}-{size}-{args.per_day}-v{BUILD_VERSION}.db"
+            version = f"v{BUILD_VERSION}-{neardup.NEAR_KEY_VERSION}"
+            name = f"scale-{workload}-{size}-{args.per_day}-{version}.db"
             base = bases[workload, size] = folder / name
             if not base.exists():
                 started = time.perf_counter()
