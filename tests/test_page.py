@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from watchcli.config import PageSelectors, Pick, load_config
 from watchcli.dates import read_page_date
 from watchcli.errors import ConfigError
-from watchcli.page import page_skeleton, parse_page, read_page, selector_problem
+from watchcli.page import (
+    decode_page,
+    guess_selectors,
+    page_skeleton,
+    parse_page,
+    read_page,
+    selector_problem,
+)
 
 PAGES = Path(__file__).parent / "pages"
 NOW = datetime(2026, 12, 3, 13, 45, tzinfo=UTC)
@@ -464,3 +471,37 @@ def test_reading_any_body_never_raises(body: bytes) -> None:
     page = read_page(html, "text/html", BASE, NOW, CARDS)
     for entry in page.entries:
         assert not any(ord(c) < 32 for c in entry.title)
+
+
+@pytest.mark.parametrize(
+    ("name", "selectors", "url"),
+    [
+        ("region-appels.html", CARDS, BASE),
+        ("asso-actualites.html", WORDPRESS, "https://asso.example.org/actualites/"),
+        ("fondation-appels.html", TABLE, "https://fondation.example/fondation/appels/"),
+    ],
+)
+def test_selectors_guessed_from_a_page_find_what_hand_written_ones_find(
+    tmp_path: Path, name: str, selectors: PageSelectors, url: str
+) -> None:
+    body = (PAGES / name).read_bytes()
+    skeleton = page_skeleton(url, html=decode_page(body, "text/html"), source_id="guessed")
+    assert "guessed from the page" in skeleton
+    path = tmp_path / "sources.toml"
+    path.write_text(HEAD.split("[[sources]]")[0] + skeleton, encoding="utf-8")
+    [source] = load_config(path).sources
+    assert source.page is not None
+
+    def found(chosen: PageSelectors) -> list[tuple[str, str, bool]]:
+        page = read_page(body, "text/html", url, NOW, chosen)
+        return [(e.title, e.url, e.dated) for e in page.entries]
+
+    assert found(source.page) == found(selectors)
+
+
+def test_a_page_without_repeated_blocks_gets_the_common_shapes() -> None:
+    html = "<html><body><h1>Appels</h1><p>Aucun appel en cours.</p></body></html>"
+    assert guess_selectors(html) is None
+    skeleton = page_skeleton("https://x.example/appels", html=html)
+    assert "common shapes: adapt them to the page" in skeleton
+    assert 'item = "article"' in skeleton

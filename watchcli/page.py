@@ -14,6 +14,9 @@ Invariants:
   http(s) link is skipped and counted;
 - a page where the item selector matches nothing, or where no block has both a title and a
   link, is a failure naming the selector (`format=""`), never a quiet run with 0 entries.
+
+`page_skeleton(url, html=…)` writes the `[[sources]]` table of a page to fill in, with
+selectors guessed from what repeats on the page (`guess_selectors`), for `sources add`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from watchcli.text import clean_text, fold, truncate
 __all__ = [
     "PAGE_FORMAT",
     "decode_page",
+    "guess_selectors",
     "page_skeleton",
     "parse_page",
     "read_page",
@@ -285,28 +289,179 @@ def _source_id(url: str) -> str:
     return slug[:60].strip("-") or "page"
 
 
-def page_skeleton(url: str, *, source_id: str | None = None) -> str:
+_CLASS_RE = re.compile(r"-?[A-Za-z_][-A-Za-z0-9_]*")
+# Class names that say "one of a list": fr-card, post, teaser, list-item, search-result…
+_ENTRY_CLASS_RE = re.compile(r"(?:^|[-_])(?:card|item|post|entry|teaser|result|article)s?$")
+_HEADINGS = ("h2", "h3", "h4", "h5")
+_NOT_A_BLOCK = frozenset({"a", "h1", *_HEADINGS, "p", "span", "time", "td", "th", "img"})
+_LISTED_TAGS = ("article", "li", "tr")
+_CHROME = "nav, footer, aside, [role=banner], [role=navigation], [role=contentinfo], form"
+
+
+def _classes(node: LexborNode) -> list[str]:
+    return [c for c in (node.attributes.get("class") or "").split() if _CLASS_RE.fullmatch(c)]
+
+
+def _simple(node: LexborNode) -> str:
+    """`tag.class` (its first usable class) or `tag`."""
+    classes = _classes(node)
+    return f"{node.tag}.{classes[0]}" if classes else str(node.tag)
+
+
+def _words(node: LexborNode) -> int:
+    return len((node.text(separator=" ") or "").split())
+
+
+def _is_entry(node: LexborNode) -> bool:
+    """A block that looks like one entry: a link, and a few words to title it."""
+    return node.css_first("a[href]") is not None and _words(node) >= 3
+
+
+def _blocks(tree: LexborHTMLParser) -> list[tuple[str, list[LexborNode]]]:
+    """Groups of elements that repeat (same tag and class, or same listed tag), by selector."""
+    groups: dict[str, list[LexborNode]] = {}
+    body = tree.body
+    if body is None:
+        return []
+    for node in body.traverse(include_text=False):
+        if node.tag in _NOT_A_BLOCK or not isinstance(node.tag, str):
+            continue
+        for cls in _classes(node):
+            groups.setdefault(f"{node.tag}.{cls}", []).append(node)
+        if node.tag in _LISTED_TAGS and not _classes(node):
+            parent, steps = node.parent, 0
+            while parent is not None and not _classes(parent) and steps < 3:
+                parent, steps = parent.parent, steps + 1
+            where = _simple(parent) + " " if parent is not None and _classes(parent) else ""
+            groups.setdefault(f"{where}{node.tag}", []).append(node)
+    return list(groups.items())
+
+
+def _score(selector: str, nodes: list[LexborNode]) -> float:
+    entries = sum(1 for n in nodes if _is_entry(n))
+    if entries < 2 or entries * 2 < len(nodes):
+        return 0.0
+    last_class = selector.rsplit(".", 1)[-1] if "." in selector else ""
+    bonus = 2.0 if _ENTRY_CLASS_RE.search(last_class) else 0.0
+    bonus += 1.0 if selector.rsplit(" ", 1)[-1].split(".")[0] in _LISTED_TAGS else 0.0
+    # Several links to different places in one block: likely a list of entries, not one.
+    hrefs = {a.attributes.get("href") for a in nodes[0].css("a[href]")}
+    return entries + bonus - (len(hrefs) - 1) * 0.5
+
+
+def _inner(block: LexborNode, candidates: list[LexborNode]) -> str | None:
+    """The selector, relative to the block, of the first of `candidates` it can name."""
+    for node in candidates:
+        if node.mem_id == block.mem_id:
+            continue
+        selector = _simple(node)
+        first = block.css_first(selector)
+        if first is not None and first.mem_id == node.mem_id:
+            return selector
+    return None
+
+
+def guess_selectors(html: str) -> tuple[PageSelectors, int] | None:
+    """Selectors for the entries a page seems to list, and how many blocks they find; None
+    when nothing on the page repeats like a list of entries. A starting point to check with
+    `watchcli sources check --source`, not a promise."""
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(_REMOVED_TAGS)
+    for node in tree.css(_CHROME):
+        node.decompose()
+    ranked = sorted(
+        (
+            (_score(selector, nodes), -len(selector), selector, nodes)
+            for selector, nodes in _blocks(tree)
+        ),
+        key=lambda r: (r[0], r[1]),
+        reverse=True,
+    )
+    if not ranked or ranked[0][0] <= 0:
+        return None
+    _, _, item, nodes = ranked[0]
+    block = next(n for n in nodes if _is_entry(n))
+    headings = [h for h in block.css(", ".join(_HEADINGS)) if _words(h) >= 2]
+    link = block.css_first("a[href]")
+    assert link is not None
+    title = _inner(block, headings)
+    if title is None:
+        # No heading: the longest text outside the links, unless the link says more.
+        texts = [n for n in block.css("[class]") if n.css_first("a[href]") is None]
+        longest = max(texts, key=_words, default=None)
+        if longest is not None and _words(longest) > _words(link):
+            title = _inner(block, [longest])
+        title = title or "a"
+    times = block.css("time")
+    # The shortest text holding a date: « Publié le 2 décembre 2026 », not a paragraph that
+    # mentions a deadline.
+    dated = sorted(
+        (
+            n
+            for n in block.css("[class]")
+            if len(n.css("[class]")) == 1
+            and _words(n) <= 12
+            and read_page_date(n.text(separator=" ") or "")
+        ),
+        key=_words,
+    )
+    date = "time" if times else _inner(block, dated)
+    paragraphs = [p for p in block.css("p") if _words(p) >= 8 and p.css_first("a[href]") is None]
+    summary = _inner(block, paragraphs)
+    selectors = PageSelectors(
+        item=item,
+        title=Pick(title),
+        link=Pick("a", "href"),
+        date=Pick(date) if date else None,
+        summary=Pick(summary) if summary else None,
+    )
+    return selectors, len(nodes)
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def page_skeleton(url: str, *, html: str | None = None, source_id: str | None = None) -> str:
     """A `[[sources]]` table for a page without a feed, to paste into sources.toml and fill in.
 
-    The selectors are the common shapes (a card grid, a WordPress list); `watchcli sources
-    check --source ID` then shows what they find, to tune them before the first fetch.
+    With the page's `html`, the selectors are guessed from what repeats on it (see
+    `guess_selectors`); else they are the common shapes (a WordPress list). Either way
+    `watchcli sources check --source ID` then shows what they find, to tune them before the
+    first fetch.
     """
     sid = source_id or _source_id(url)
-    quoted = url.replace("\\", "\\\\").replace('"', '\\"')
+    guessed = guess_selectors(html) if html else None
+    if guessed is None:
+        selectors = PageSelectors(
+            item="article",
+            title=Pick("h2, h3"),
+            link=Pick("a", "href"),
+            date=Pick("time"),
+            summary=Pick("p"),
+        )
+        origin = "common shapes: adapt them to the page"
+    else:
+        selectors, count = guessed
+        origin = f"guessed from the page ({count} blocks): check them"
     lines = [
         "[[sources]]",
-        f'id = "{sid}"',
-        f'url = "{quoted}"',
+        f"id = {_quoted(sid)}",
+        f"url = {_quoted(url)}",
         'kind = "page"          # no feed: the entries are found on the page by CSS selectors',
         'scope = "national"',
         'lang = "fr"',
         '# network = "cerapcoop"',
         "",
-        f"[sources.page]        # try them: watchcli sources check --source {sid}",
-        'item = "article"       # the repeated block: one block is one entry',
-        'title = "h2, h3"       # inside each block (the block itself included)',
-        'link = "a@href"        # @name reads an attribute; relative links are fine',
-        'date = "time"          # optional: <time datetime>, 3 décembre 2026, 03/12/2026',
-        'summary = "p"          # optional',
+        f"[sources.page]        # {origin}",
+        f"#                       with: watchcli sources check --source {sid}",
+        f"item = {_quoted(selectors.item)}  # the repeated block: one block is one entry",
+        f"title = {_quoted(_describe(selectors.title))}  # inside each block",
+        f"link = {_quoted(_describe(selectors.link))}  # @name reads an attribute",
     ]
+    for key, pick in (("date", selectors.date), ("summary", selectors.summary)):
+        if pick is None:
+            lines.append(f'# {key} = "…"           # optional')
+        else:
+            lines.append(f"{key} = {_quoted(_describe(pick))}  # optional")
     return "\n".join(lines) + "\n"
