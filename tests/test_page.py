@@ -505,3 +505,29 @@ def test_a_page_without_repeated_blocks_gets_the_common_shapes() -> None:
     skeleton = page_skeleton("https://x.example/appels", html=html)
     assert "common shapes: adapt them to the page" in skeleton
     assert 'item = "article"' in skeleton
+
+
+PIECES = (
+    '<div class="card">',
+    "</div>",
+    '<a href="/x">',
+    "</a>",
+    "<li>",
+    "<h3>",
+    "</h3>",
+    "<tr><td>",
+    '<time datetime="x">',
+    "Appel à projets 2027 ",
+    "<!--",
+    "<p>",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60))
+def test_guessing_never_raises_and_its_guess_is_valid(parts: list[str]) -> None:
+    guessed = guess_selectors("".join(parts))
+    if guessed is not None:
+        selectors, count = guessed
+        assert count >= 2
+        assert selector_problem(selectors.item) is None
