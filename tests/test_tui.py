@@ -1,0 +1,285 @@
+"""The triage screen: Textual's Pilot presses keys on the app the CLI starts (`create_app`),
+then the tests read the store through the CLI (`show --json`, `list --json`)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+
+from tests.conftest import WATCHCLI, Workspace
+from tests.teamwork import FastWorkspace, entry, seed, setup, show
+from watchcli.config import load_config
+from watchcli.dates import utcnow
+from watchcli.services import View
+from watchcli.tui import TriageApp, create_app
+
+
+@pytest.fixture
+def ws(workspace: Workspace) -> FastWorkspace:
+    fast = FastWorkspace(workspace.folder)
+    setup(fast)
+    return fast
+
+
+def screen(ws: Workspace, user: str = "camille", **options: Any) -> TriageApp:
+    options.setdefault("languages", ["en"])
+    options.setdefault("refresh_seconds", 0)
+    return create_app(load_config(ws.config), ws.db, user, **options)
+
+
+def drive(app: TriageApp, script: Callable[[Pilot], Awaitable[None]]) -> None:
+    """Run the app at 80x24 while `script` presses keys; the app must end by itself (q)."""
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await script(pilot)
+            await pilot.pause()
+
+    asyncio.run(run())
+
+
+def keys_of(text: str) -> list[str]:
+    """The key presses that type `text`."""
+    return ["space" if ch == " " else ch for ch in text]
+
+
+def rows(app: TriageApp) -> list[int]:
+    return [item["id"] for item in app.items]
+
+
+def message(app: TriageApp) -> str:
+    return app.message
+
+
+def screen_text(app: TriageApp) -> str:
+    """The screen as plain text, one line per row (what `App.export_screenshot` renders)."""
+    console = Console(width=80, height=24, file=io.StringIO(), record=True, color_system=None)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text(styles=False)
+
+
+def history(ws: Workspace, item_id: int) -> list[tuple[str, str]]:
+    return [(h["by"], h["action"]) for h in show(ws, item_id)["history"]]
+
+
+def test_select_the_first_discard_the_second_then_quit(ws: FastWorkspace) -> None:
+    now = utcnow()
+    older, newer = seed(
+        ws,
+        "cerap-feed",
+        entry(1, "Older story", when=now - timedelta(hours=2)),
+        entry(2, "Newer story", when=now - timedelta(hours=1)),
+    )
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("s", "j", "d", "q")
+
+    drive(app, keys)
+    assert app.return_code == 0
+    assert show(ws, newer)["status"] == "selected"  # newest first: the first row
+    assert show(ws, older)["status"] == "discarded"
+    assert history(ws, newer) == [("camille", "selected")]
+    assert history(ws, older) == [("camille", "discarded")]
+
+
+def test_the_demo_ends_by_naming_the_triage_screen_on_its_store(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(WATCHCLI), "demo", "--db", "demo.db"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().splitlines()[-1].strip() == (
+        "watchcli --db demo.db --as camille triage"
+    )
+    # The store brings its configuration: camille is a member there, with a queue.
+    listing = subprocess.run(
+        [str(WATCHCLI), "--db", "demo.db", "--as", "camille", "list", "--limit", "3"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+        cwd=tmp_path,
+    )
+    assert listing.returncode == 0, listing.stderr
+    assert "camille (cerapcoop): your queue first" in listing.stdout
+    # Without a terminal, the screen says so in one line (exit 2), after finding the config.
+    triage = subprocess.run(
+        [str(WATCHCLI), "--db", "demo.db", "--as", "camille", "triage"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    assert (triage.returncode, triage.stderr) == (
+        2,
+        "watchcli: triage is a full-screen app: run it in a terminal\n",
+    )
+
+
+def test_a_refused_claim_says_who_holds_the_item_and_changes_nothing(ws: FastWorkspace) -> None:
+    (item,) = seed(ws, "neutral", entry(1, "Shared story"))
+    assert ws.run("claim", str(item), user="lea").returncode == 0
+    app = screen(ws, "camille")
+
+    async def keys(pilot: Pilot) -> None:
+        app.set_view(View(network="resacoop"))  # lea's item is not in camille's queue
+        await pilot.press("c", "s")
+        assert "held by lea (resacoop)" in message(app)
+        await pilot.press("q")
+
+    drive(app, keys)
+    item_now = show(ws, item)
+    assert (item_now["assignee"], item_now["status"]) == ("lea", "new")
+    assert history(ws, item) == [("lea", "claim")]
+
+
+def test_marked_items_are_selected_together_and_undo_reopens_them(ws: FastWorkspace) -> None:
+    now = utcnow()
+    ids = seed(
+        ws,
+        "cerap-feed",
+        *(entry(n, f"Story {n}", when=now - timedelta(hours=n)) for n in (1, 2, 3)),
+    )
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("space", "j", "space", "s")  # marks the 1st and 3rd rows
+        assert [show(ws, i)["status"] for i in ids] == ["selected", "new", "selected"]
+        await pilot.press("u", "q")
+
+    drive(app, keys)
+    assert [show(ws, i)["status"] for i in ids] == ["new", "new", "new"]
+    assert history(ws, ids[0]) == [("camille", "selected"), ("camille", "reopened")]
+    assert history(ws, ids[1]) == []
+
+
+def test_tag_picker_completes_fuzzily_and_tags_then_untags(ws: FastWorkspace) -> None:
+    (item,) = seed(ws, "cerap-feed", entry(1))
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("t", *"afq", "enter")  # "afq" is only close to "afrique"
+        assert show(ws, item)["tags"] == ["afrique"]
+        await pilot.press("t", *"afrique", "enter")  # again: untags
+        assert show(ws, item)["tags"] == []
+        await pilot.press("t", "escape", "q")
+
+    drive(app, keys)
+    assert history(ws, item) == [("camille", "tag"), ("camille", "untag")]
+
+
+def test_assign_claim_and_note(ws: FastWorkspace) -> None:
+    now = utcnow()
+    first, second = seed(
+        ws,
+        "neutral",
+        entry(1, "First", when=now - timedelta(hours=1)),
+        entry(2, "Second", when=now - timedelta(hours=2)),
+    )
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("a", *"malik", "enter")
+        await pilot.press("j", "c", "n", *keys_of("A relayer"), "enter", "q")
+
+    drive(app, keys)
+    assert (show(ws, first)["assignee"], show(ws, first)["network"]) == ("malik", "resacoop")
+    assert show(ws, second)["assignee"] == "camille"
+    assert [(n["by"], n["text"]) for n in show(ws, second)["notes"]] == [("camille", "A relayer")]
+
+
+def test_merge_the_marked_items_then_split_a_sighting_off(ws: FastWorkspace) -> None:
+    now = utcnow()
+    (keep,) = seed(ws, "cerap-feed", entry(1, "Same story", when=now - timedelta(hours=1)))
+    seed(ws, "neutral", entry(2, "Other words", when=now - timedelta(hours=2)))
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("m")  # nothing marked: says how
+        assert "Mark two items" in message(app)
+        await pilot.press("space", "space", "k", "k", "m", "enter")  # cursor on keep: yes
+        merged = show(ws, keep)
+        assert [s["source"] for s in merged["sightings"]] == ["cerap-feed", "neutral"]
+        await pilot.press("x", "down", "enter", "q")
+
+    drive(app, keys)
+    split = show(ws, keep)
+    assert [s["source"] for s in split["sightings"]] == ["cerap-feed"]
+    assert [h["action"] for h in split["history"]] == ["merge", "split"]
+    new_id = int(message(app).rsplit("#", 1)[1])  # "sighting #S is now item #N"
+    assert [s["source"] for s in show(ws, new_id)["sightings"]] == ["neutral"]
+
+
+def test_search_ignores_accents_and_filter_by_status(ws: FastWorkspace) -> None:
+    now = utcnow()
+    plain, accented = seed(
+        ws,
+        "cerap-feed",
+        entry(1, "Budget de l'aide", when=now - timedelta(hours=1)),
+        entry(2, "Semaine", "La Solidarité internationale", when=now - timedelta(hours=2)),
+    )
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("slash", *"solidarite", "enter")
+        assert rows(app) == [accented]
+        await pilot.press("s", "escape")
+        assert rows(app) == [plain, accented]  # back to the queue; acted-on items stay
+        await pilot.press("f", *"selec", "enter")
+        assert rows(app) == [accented]
+        await pilot.press("escape", "R")
+        assert rows(app) == [plain]  # a reload drops what left the queue... not acted here
+        await pilot.press("q")
+
+    drive(app, keys)
+
+
+def test_the_screen_shows_what_another_analyst_changed_on_refresh(ws: FastWorkspace) -> None:
+    now = utcnow()
+    first, second = seed(
+        ws,
+        "cerap-feed",
+        entry(1, "First", when=now - timedelta(hours=1)),
+        entry(2, "Second", when=now - timedelta(hours=2)),
+    )
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        assert rows(app) == [first, second]
+        assert ws.run("discard", str(first), user="hugo").returncode == 0
+        await pilot.press("R")
+        assert rows(app) == [second]
+        (third,) = seed(ws, "cerap-feed", entry(3, "Third", when=now))
+        await pilot.press("R")
+        assert rows(app) == [third, second]
+        await pilot.press("q")
+
+    drive(app, keys)
+
+
+def test_feed_markup_and_escapes_are_shown_literally(ws: FastWorkspace) -> None:
+    seed(ws, "cerap-feed", entry(1, "[bold red]URGENT[/bold red] \x1b[31mred\x1b[0m [link=x]y"))
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        text = screen_text(app)
+        assert "[bold red]URGENT[/bold red] red [link=x]y" in text
+        assert "\x1b" not in text
+        await pilot.press("q")
+
+    drive(app, keys)
