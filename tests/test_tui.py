@@ -4,23 +4,29 @@ then the tests read the store through the CLI (`show --json`, `list --json`)."""
 from __future__ import annotations
 
 import asyncio
+import gettext
 import io
 import os
 import subprocess
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 from rich.console import Console
 from textual.pilot import Pilot
 
-from tests.conftest import WATCHCLI, Workspace
+from tests.conftest import REPO, WATCHCLI, Workspace
 from tests.teamwork import FastWorkspace, entry, seed, setup, show
 from watchcli.config import load_config
 from watchcli.dates import utcnow
+from watchcli.ingest import Ingester
+from watchcli.models import Entry
 from watchcli.services import View
+from watchcli.store import Store
 from watchcli.tui import TriageApp, create_app
 
 
@@ -283,3 +289,102 @@ def test_feed_markup_and_escapes_are_shown_literally(ws: FastWorkspace) -> None:
         await pilot.press("q")
 
     drive(app, keys)
+
+
+# --- the layout at 80x24, in English and in French --------------------------------------------
+
+GOLDEN = REPO / "tests" / "golden"
+REGENERATE = os.environ.get("WATCHCLI_REGEN_GOLDEN") == "1"
+NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def seed_at(ws: Workspace, source_id: str, *entries: Entry) -> None:
+    """Store `entries` as `seed` does, but seen at NOON: the screen then shows fixed dates."""
+    config = load_config(ws.config)
+    source = config.source(source_id)
+    assert source is not None
+    with Store.open(ws.db) as store:
+        store.sync_sources(config.sources)
+        with store.write():
+            Ingester(store, config).store_entries(source, entries, lang="fr", now=NOON)
+
+
+def layout(ws: Workspace, languages: list[str] | None) -> str:
+    seed_at(
+        ws,
+        "cerap-feed",
+        entry(1, "Sahel : l'AFD engage 45 millions", "Un programme de trois ans.", NOON),
+        entry(2, "[bold red]URGENT[/bold red] Pétition \x1b[31mrouge", "", NOON.replace(hour=9)),
+    )
+    seed_at(ws, "cerap-feed", entry(3, "Semaine de la solidarité internationale", "", NOON))
+    seed_at(ws, "resa-feed", entry(3, "Semaine de la solidarité internationale", "", NOON))
+    app = screen(ws, languages=languages, clock=lambda: NOON)
+    captured: list[str] = []
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("c", "n", *keys_of("À relayer"), "enter", "t", *"ecsi", "enter")
+        await pilot.press("j", "space", "k", "k")
+        captured.append(screen_text(app))
+        await pilot.press("q")
+
+    drive(app, keys)
+    return captured[0]
+
+
+@pytest.mark.parametrize(("name", "languages"), [("en", ["en"]), ("fr", ["fr_FR"])])
+def test_the_layout_at_80x24_matches_its_golden_file(
+    ws: FastWorkspace, name: str, languages: list[str]
+) -> None:
+    text = layout(ws, languages)
+    assert len(text.splitlines()) == 24
+    assert max(len(line) for line in text.splitlines()) <= 80
+    path = GOLDEN / f"triage-80x24.{name}.txt"
+    if REGENERATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; run with WATCHCLI_REGEN_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_french_under_a_french_locale_english_otherwise(
+    ws: FastWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    seed(ws, "cerap-feed", entry(1))
+    found = {}
+    for lang in ("fr_FR.UTF-8", "C.UTF-8", "en_GB.UTF-8"):
+        monkeypatch.setenv("LANG", lang)
+        app = screen(ws, languages=None)
+
+        async def keys(pilot: Pilot, app: TriageApp = app, lang: str = lang) -> None:
+            await pilot.press("question_mark")
+            found[lang] = screen_text(app)
+            await pilot.press("escape", "q")
+
+        drive(app, keys)
+    assert "annuler la dernière action" in found["fr_FR.UTF-8"]
+    assert "File :" in found["fr_FR.UTF-8"]
+    for lang in ("C.UTF-8", "en_GB.UTF-8"):
+        assert "undo the last action" in found[lang]
+        assert "Queue:" in found[lang]
+
+
+def test_every_label_is_in_the_french_catalogue_and_the_mo_is_compiled_from_the_po() -> None:
+    locale = REPO / "watchcli" / "locale"
+    with open(locale / "fr" / "LC_MESSAGES" / "watchcli.po", "rb") as po_file:
+        po = read_po(po_file)
+    used = {
+        message
+        for _, _, message, _, _ in extract_from_dir(
+            REPO / "watchcli", method_map=[("**.py", "python")]
+        )
+    }
+    assert used, "no message found in the code"
+    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    assert used <= set(translated), f"untranslated: {sorted(used - set(translated))}"
+    with open(locale / "fr" / "LC_MESSAGES" / "watchcli.mo", "rb") as mo_file:
+        compiled = gettext.GNUTranslations(mo_file)
+    for msgid, msgstr in translated.items():
+        assert compiled.gettext(msgid) == msgstr, f"stale .mo: pybabel compile (README) {msgid!r}"
+    with open(locale / "watchcli.pot", "rb") as pot_file:
+        assert {m.id for m in read_po(pot_file) if m.id} == used, "stale .pot: pybabel extract"

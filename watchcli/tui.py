@@ -56,6 +56,7 @@ def keys_help(_: Callable[[str], str]) -> list[tuple[str, str]]:
     """The keys and what they do, for `?` and the README's table."""
     return [
         ("j/k ↑/↓", _("move")),
+        ("J/K", _("scroll the preview")),
         ("s", _("select")),
         ("d", _("discard")),
         ("r", _("reopen")),
@@ -225,6 +226,8 @@ class TriageApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "down", show=False),
         Binding("k", "up", show=False),
+        Binding("J", "scroll_preview(1)", show=False),
+        Binding("K", "scroll_preview(-1)", show=False),
         Binding("s", "status('selected')", show=False),
         Binding("d", "status('discarded')", show=False),
         Binding("r", "status('new')", show=False),
@@ -367,23 +370,29 @@ class TriageApp(App[None]):
         return clean_text(" ".join(parts)) or _("queue")
 
     def _keys_line(self) -> None:
+        """Who is acting (always whole), then as many keys as the width leaves room for:
+        `?` lists them all."""
         _ = self._
-        line = Text(" ")
-        for key, what in (
-            ("s", _("select")),
-            ("d", _("discard")),
-            ("t", _("tag")),
-            ("c", _("claim")),
-            ("u", _("undo")),
-            ("?", _("help")),
-            ("q", _("quit")),
-        ):
-            line.append(key, style="bold reverse")
-            line.append(f" {what} ")
         who = f"{self.actor.name} ({self.config.networks[self.actor.network].name})"
         marked = _("{n} marked").format(n=len(self.marked)) + " · " if self.marked else ""
-        room = 80 - len(line.plain) - 1
-        line.append(Text((marked + who)[-room:].rjust(room), style="bold"))
+        keys = [
+            ("?", _("help")),
+            ("s", _("select")),
+            ("d", _("discard")),
+            ("c", _("claim")),
+            ("t", _("tag")),
+            ("u", _("undo")),
+            ("q", _("quit")),
+        ]
+        width = (self.size.width or 80) - 1
+        room = width - len(marked + who) - 2
+        while keys and sum(len(k) + len(w) + 2 for k, w in keys) > room:
+            keys.pop(-2 if len(keys) > 2 else -1)  # q and ? go last
+        line = Text(" ")
+        for key, what in keys:
+            line.append(key, style="bold reverse")
+            line.append(f" {what} ")
+        line.append(Text((marked + who).rjust(width - len(line.plain)), style="bold"))
         self.query_one("#keys", Static).update(line)
 
     def current_id(self) -> int | None:
@@ -499,6 +508,9 @@ class TriageApp(App[None]):
 
     def action_up(self) -> None:
         self.query_one(DataTable).action_cursor_up()
+
+    def action_scroll_preview(self, lines: int) -> None:
+        self.query_one("#preview", VerticalScroll).scroll_relative(y=lines * 3, animate=False)
 
     def action_status(self, status: str) -> None:
         ids = self.targets()
