@@ -7,6 +7,7 @@ import asyncio
 import gettext
 import io
 import os
+import re
 import subprocess
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -50,7 +51,8 @@ def drive(app: TriageApp, script: Callable[[Pilot], Awaitable[None]]) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             await script(pilot)
-            await pilot.pause()
+            if app.return_code is None:  # still running: let the last key's work finish
+                await pilot.pause()
 
     asyncio.run(run())
 
@@ -388,3 +390,89 @@ def test_every_label_is_in_the_french_catalogue_and_the_mo_is_compiled_from_the_
         assert compiled.gettext(msgid) == msgstr, f"stale .mo: pybabel compile (README) {msgid!r}"
     with open(locale / "watchcli.pot", "rb") as pot_file:
         assert {m.id for m in read_po(pot_file) if m.id} == used, "stale .pot: pybabel extract"
+
+
+def test_undo_takes_back_a_tag_then_a_claim_in_turn(ws: FastWorkspace) -> None:
+    (item,) = seed(ws, "neutral", entry(1))
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("c", "t", *"ecsi", "enter")
+        assert (show(ws, item)["assignee"], show(ws, item)["tags"]) == ("camille", ["ecsi"])
+        await pilot.press("u")
+        assert (show(ws, item)["assignee"], show(ws, item)["tags"]) == ("camille", [])
+        await pilot.press("u")
+        assert (show(ws, item)["assignee"], show(ws, item)["network"]) == (None, None)
+        await pilot.press("u")
+        assert message(app) == "Nothing to undo."
+        await pilot.press("q")
+
+    drive(app, keys)
+    assert [a for _, a in history(ws, item)] == ["claim", "tag", "untag", "unassign"]
+
+
+def test_o_shows_the_url_and_opens_it_where_a_browser_exists(ws: FastWorkspace) -> None:
+    seed(ws, "cerap-feed", entry(7))
+    opened: list[str] = []
+    app = screen(ws, open_browser=lambda url: opened.append(url) or True)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("o", "q")
+
+    drive(app, keys)
+    assert opened == ["https://news.example/7"]
+    assert message(app) == "https://news.example/7"
+
+
+def test_the_timer_shows_what_a_fetch_stored_meanwhile(ws: FastWorkspace) -> None:
+    (first,) = seed(ws, "cerap-feed", entry(1, when=utcnow() - timedelta(hours=1)))
+    app = screen(ws, refresh_seconds=0.2)
+
+    async def keys(pilot: Pilot) -> None:
+        assert rows(app) == [first]
+        (second,) = seed(ws, "cerap-feed", entry(2))
+        await pilot.pause(0.6)
+        assert rows(app) == [second, first]
+        await pilot.press("q")
+
+    drive(app, keys)
+
+
+def test_a_bug_ends_the_screen_with_one_line_and_no_traceback(ws: FastWorkspace) -> None:
+    seed(ws, "cerap-feed", entry(1))
+
+    def broken(url: str) -> bool:
+        raise RuntimeError("no browser after all")
+
+    app = screen(ws, open_browser=broken)
+
+    async def keys(pilot: Pilot) -> None:
+        app.simulate_key("o")  # not pilot.press: it would wait for a screen that is gone
+        for _ in range(100):
+            if app.return_code is not None:
+                break
+            await asyncio.sleep(0.05)
+
+    drive(app, keys)
+    assert app.failure == "RuntimeError: no browser after all"
+    assert app.return_code == 1
+
+
+def test_no_color_makes_the_screen_monochrome(
+    ws: FastWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(ws, "cerap-feed", entry(1))
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = screen(ws)
+    svg: list[str] = []
+
+    async def keys(pilot: Pilot) -> None:
+        svg.append(app.export_screenshot())
+        await pilot.press("q")
+
+    drive(app, keys)
+    colours = set(re.findall(r"fill: #([0-9a-f]{6})", svg[0]))
+    assert colours, "no colour found in the screenshot"
+    # Greys only, and the exporter's default text colour (its terminal theme's foreground).
+    colours.discard("c5c8c6")
+    assert all(c[0:2] == c[2:4] == c[4:6] for c in colours), colours

@@ -49,6 +49,10 @@ from watchcli.views import compact_date, safe, safe_multiline, short_date
 # fetch changed shows without a key.
 REFRESH_SECONDS = 30.0
 
+# The list's columns and their widths: 80 columns with the table's padding and scrollbar.
+COLUMNS = ("mark", "date", "title", "tags", "holder")
+WIDTHS = (2, 11, 33, 9, 9)
+
 STATUS_MARK = {"new": " ", "selected": "✓", "discarded": "✗"}
 
 
@@ -273,6 +277,7 @@ class TriageApp(App[None]):
         self.view = services.View()
         self.items: list[dict] = []
         self.marked: set[int] = set()
+        self.drawn: dict[int, tuple] = {}  # what each line shows, to redraw only changes
         self.kept: dict[int, int] = {}  # items acted on here: the rank they were listed with
         self.undos: list[Undo] = []
         self.message = ""  # the last line said under the preview
@@ -284,11 +289,10 @@ class TriageApp(App[None]):
         _ = self._
         yield Static(id="header")
         table: DataTable = DataTable(id="queue", cursor_type="row", zebra_stripes=False)
-        table.add_column(" ", width=2, key="mark")
-        table.add_column(_("date"), width=11, key="date")
-        table.add_column(_("title"), width=33, key="title")
-        table.add_column(_("tags"), width=9, key="tags")
-        table.add_column(_("holder"), width=9, key="holder")
+        labels = {"mark": " ", "date": _("date"), "title": _("title")}
+        labels |= {"tags": _("tags"), "holder": _("holder")}
+        for key, width in zip(COLUMNS, WIDTHS, strict=True):
+            table.add_column(labels[key], width=width, key=key)
         yield table
         with VerticalScroll(id="preview"):
             yield Static(id="detail")
@@ -308,26 +312,54 @@ class TriageApp(App[None]):
 
     def reload(self) -> None:
         """Read the rows again (another analyst, a running fetch), keeping the cursor on the
-        same item where it still is."""
+        same item where it still is. When the rows are the same items in the same order (after
+        an action here), only the lines that changed are redrawn: rebuilding a table of
+        thousands of rows takes a visible moment."""
         current = self.current_id()
         queue = services.triage_queue(
             self.store, (self.actor.name, self.actor.network), self.view, keep=self.kept
         )
+        same_rows = [item["id"] for item in queue.items] == [item["id"] for item in self.items]
         self.items = queue.items
         ids = {item["id"] for item in self.items}
         self.marked &= ids
         table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for item in self.items:
-            table.add_row(*self._cells(item), key=str(item["id"]))
-        if current in ids:
-            row = next(n for n, item in enumerate(self.items) if item["id"] == current)
-        if self.items:
-            table.move_cursor(row=max(0, min(row, len(self.items) - 1)))
+        if same_rows:
+            for item in self.items:
+                if self.drawn.get(item["id"]) != self._drawn_as(item):
+                    self._draw(item)
+        else:
+            row = table.cursor_row
+            table.clear()
+            self.drawn.clear()
+            for item in self.items:
+                table.add_row(*self._cells(item), key=str(item["id"]))
+                self.drawn[item["id"]] = self._drawn_as(item)
+            if current in ids:
+                row = next(n for n, item in enumerate(self.items) if item["id"] == current)
+            if self.items:
+                table.move_cursor(row=max(0, min(row, len(self.items) - 1)))
         self._header(queue.counts)
         self._keys_line()
         self.show_preview()
+
+    def _drawn_as(self, item: dict) -> tuple:
+        return (
+            item["id"] in self.marked,
+            item["status"],
+            item["published"],
+            item["title"],
+            tuple(item["tags"]),
+            item["assignee"],
+            item["network"],
+        )
+
+    def _draw(self, item: dict) -> None:
+        """Redraw the line of one item."""
+        table = self.query_one(DataTable)
+        for column, cell in zip(COLUMNS, self._cells(item), strict=True):
+            table.update_cell(str(item["id"]), column, cell)
+        self.drawn[item["id"]] = self._drawn_as(item)
 
     def _cells(self, item: dict) -> list[Text]:
         mark = Text("*" if item["id"] in self.marked else " ", style="bold yellow")
@@ -618,16 +650,13 @@ class TriageApp(App[None]):
         self.push_screen(Prompt(self._("Note on #{id}").format(id=current)), written)
 
     def action_mark(self) -> None:
-        current = self.current_id()
-        if current is None:
-            return
-        self.marked ^= {current}
-        table = self.query_one(DataTable)
         item = self.current()
-        assert item is not None
-        table.update_cell(str(current), "mark", self._cells(item)[0])
+        if item is None:
+            return
+        self.marked ^= {item["id"]}
+        self._draw(item)
         self._keys_line()
-        table.action_cursor_down()
+        self.query_one(DataTable).action_cursor_down()
 
     def action_merge(self) -> None:
         _ = self._
