@@ -21,7 +21,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from tests.conftest import REPO, WATCHCLI, Workspace
-from tests.teamwork import FastWorkspace, entry, seed, setup, show
+from tests.teamwork import TAGS, FastWorkspace, entry, seed, setup, show
 from watchcli.config import load_config
 from watchcli.dates import utcnow
 from watchcli.ingest import Ingester
@@ -476,3 +476,17 @@ def test_no_color_makes_the_screen_monochrome(
     # Greys only, and the exporter's default text colour (its terminal theme's foreground).
     colours.discard("c5c8c6")
     assert all(c[0:2] == c[2:4] == c[4:6] for c in colours), colours
+
+
+def test_a_new_tag_is_offered_only_when_allow_other_is_set(ws: FastWorkspace) -> None:
+    (item,) = seed(ws, "cerap-feed", entry(1))
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("t", *"cop30", "enter")
+        await pilot.press("escape", "q")
+
+    drive(screen(ws), keys)
+    assert show(ws, item)["tags"] == []  # nothing offered: Enter picked nothing
+    setup(ws, extra=TAGS + "allow_other = true\n")
+    drive(screen(ws), keys)
+    assert show(ws, item)["tags"] == ["cop30"]

@@ -100,11 +100,19 @@ class Picker(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", show=False)]
 
-    def __init__(self, title: str, options: Sequence[tuple[str, str]], hint: str) -> None:
+    def __init__(
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        hint: str,
+        *,
+        typed: Callable[[str], tuple[str, str] | None] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = list(options)  # (value, label)
         self.hint = hint
+        self.typed = typed  # what the query itself offers, when it is a valid new value
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -125,6 +133,9 @@ class Picker(ModalScreen[str | None]):
             for n, (value, label) in enumerate(self.choices)
         ]
         ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
+        offered = self.typed(query) if self.typed and query else None
+        if offered and offered[0] not in {value for value, _ in self.choices}:
+            ranked.append((0.0, len(ranked), *offered))
         options.add_options(
             Option(Text(clean_text(f"{value} — {label}" if label else value)), id=value)
             for _, _, value, label in ranked
@@ -610,8 +621,20 @@ class TriageApp(App[None]):
                     Undo("tag", lambda: self.triage.untag(added, (tag,))),
                 )
 
+        def typed(query: str) -> tuple[str, str] | None:
+            tag = query.strip().lower()
+            if self.config.tags.allow_other and self.config.tags.accepts(tag):
+                return tag, _("new tag")
+            return None
+
         self.push_screen(
-            Picker(_("Tag (again to untag)"), options, _("type to narrow, Enter picks")), picked
+            Picker(
+                _("Tag (again to untag)"),
+                options,
+                _("type to narrow, Enter picks"),
+                typed=typed,
+            ),
+            picked,
         )
 
     def action_assign(self) -> None:
@@ -693,7 +716,11 @@ class TriageApp(App[None]):
         current = self.current_id()
         if current is None:
             return
-        item = self.store.get_item(current)
+        try:
+            item = self.store.get_item(current)
+        except WatchError as error:  # merged into another item meanwhile
+            self.say(str(error), error=True)
+            return
         if len(item["sightings"]) < 2:
             self.say(_("This item has one sighting: nothing to split."), error=True)
             return
