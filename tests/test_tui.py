@@ -490,3 +490,33 @@ def test_a_new_tag_is_offered_only_when_allow_other_is_set(ws: FastWorkspace) ->
     setup(ws, extra=TAGS + "allow_other = true\n")
     drive(screen(ws), keys)
     assert show(ws, item)["tags"] == ["cop30"]
+
+
+def test_a_week_of_100_items_in_281_keystrokes(ws: FastWorkspace) -> None:
+    """The README's count: 15 stories selected and tagged (`t`, three letters of the tag,
+    Enter), 85 discarded, one note, each item one key to decide and one to move on."""
+    now = utcnow()
+    ids = seed(
+        ws,
+        "cerap-feed",
+        *(entry(n, f"Story {n}", when=now - timedelta(minutes=n)) for n in range(100)),
+    )
+    keys: list[str] = []
+    for n in range(100):
+        if n % 7 == 0:  # 15 of them
+            keys += ["s", "t", *"ecs", "enter"]
+        else:
+            keys += ["d"]
+        keys += ["j"]
+    keys[-1:] = ["n", *keys_of("voir"), "enter", "q"]  # a note on the last one, and quit
+    app = screen(ws)
+
+    async def press(pilot: Pilot) -> None:
+        await pilot.press(*keys)
+
+    drive(app, press)
+    statuses = [show(ws, i)["status"] for i in ids]
+    assert (statuses.count("selected"), statuses.count("discarded")) == (15, 85)
+    assert show(ws, ids[0])["tags"] == ["ecsi"]
+    assert [n["text"] for n in show(ws, ids[-1])["notes"]] == ["voir"]
+    assert len(keys) == 281

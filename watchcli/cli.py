@@ -345,7 +345,8 @@ def list_items(
         unassigned=unassigned,
         limit=limit or None,
     )
-    config = None if as_json else settings.optional_config()
+    plain = not as_json and services.is_plain(item_filter)
+    config = settings.optional_config() if plain else None
     with settings.open_store() as store:
         items = services.list_items(
             store, item_filter, config=config, user=settings.user, queue_first=not as_json

@@ -39,13 +39,18 @@ def list_items(
     user: str,
     queue_first: bool,
 ) -> list[dict]:
-    """`list`: newest first; with `queue_first`, a member's plain list (no status, network,
-    assignee or unassigned filter) has their queue first, each row with its `queue` rank."""
-    whose = (
+    """`list`: newest first; with `queue_first`, a member's plain list has their queue
+    first, each row with its `queue` rank."""
+    owner = queue_owner(config, user) if queue_first and is_plain(item_filter) else None
+    return store.list_items(item_filter, queue_of=owner)
+
+
+def is_plain(item_filter: ItemFilter) -> bool:
+    """A list that says nothing of whose items: no status, network, assignee or unassigned
+    filter. A member's plain list puts their queue first."""
+    return not (
         item_filter.status or item_filter.network or item_filter.assignee or item_filter.unassigned
     )
-    owner = queue_owner(config, user) if queue_first and not whose else None
-    return store.list_items(item_filter, queue_of=owner)
 
 
 def demo_config_path(db: Path) -> Path:
