@@ -289,7 +289,7 @@ def new_entries(path: Path, workload: str, count: int, size: int, per_day: int):
 
 PARTS = {
     "exact keys": ("find_sighting", "find_item_by_url_key", "find_item_by_guid"),
-    "near lookup": ("lookup", "representatives", "token_counts", "item_count"),
+    "near lookup": ("candidates", "representatives", "token_counts", "item_count"),
     "decision": ("match_text", "query_tokens", "decide"),
     "inserts": ("insert_item", "insert_sighting", "add_representative", "count_item"),
     "tags+assign": ("add_automatic_tags", "apply_automatic_assignment", "item_published"),
@@ -480,7 +480,8 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         bases = {}
         for workload, size in cases:
-            name = f"scale-{workload}-{size}-{args.per_day}-v{BUILD_VERSION}.db"
+            version = f"v{BUILD_VERSION}-{neardup.NEAR_KEY_VERSION}"
+            name = f"scale-{workload}-{size}-{args.per_day}-{version}.db"
             base = bases[workload, size] = folder / name
             if not base.exists():
                 started = time.perf_counter()

@@ -54,6 +54,8 @@ def test_kickers_and_signatures_are_dropped(title: str, expected: str) -> None:
         ("Sorties du week-end des 11 et 12 janvier", {"d0111", "d0112"}),
         ("Earthquake in Indonesia 21/02/2024", {"d0221", "y2024"}),
         ("Fed meets on May 3rd", {"d0503"}),
+        ("Succès 3-1 face à Grenoble", {"3", "1"}),
+        ("Saison 2019-2020", {"y2019", "y2020"}),
     ],
 )
 def test_numbers_codes_and_dates_are_written_one_way(text: str, numbers: set[str]) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import rss
 from tests.feedserver import FeedServer
-from watchcli import USER_AGENT
+from watchcli import USER_AGENT, ingest
 from watchcli.config import Config, FetchSettings, Network, Source
 from watchcli.ingest import FetchRun
 from watchcli.models import ItemFilter
@@ -65,6 +65,33 @@ def test_second_fetch_is_all_not_modified_and_stores_nothing_twice(
     assert store.db.execute("SELECT count(*) FROM sightings").fetchone()[0] == sightings
     # ETag sent back: the server answered 304 to the validators it gave.
     assert feed_server.requests_to("/feeds/rss2.xml")[-1]["if-none-match"].startswith('"')
+
+
+def test_a_run_where_nothing_changed_starts_no_parse_process(
+    store: Store, feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes cost a fetch from cron more than its requests when every feed
+    answers "not modified": none are started then."""
+    config = make_config(
+        tmp_path,
+        Source("rss", feed_server.url("/feeds/rss2.xml")),
+        Source("atom", feed_server.url("/feeds/atom.xml")),
+    )
+    started = []
+
+    class CountedPool(ingest.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs) -> None:
+            started.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "ProcessPoolExecutor", CountedPool)
+    assert fetch(store, config).ok == 2
+    assert len(started) == 1
+
+    second = fetch(store, config)
+
+    assert second.not_modified == 2
+    assert len(started) == 1
 
 
 def test_requests_carry_an_honest_user_agent_and_ask_for_feeds(

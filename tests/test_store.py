@@ -218,7 +218,11 @@ def test_the_minhash_index_gives_way_to_tokens_and_the_items_are_reindexed(
             store.near.reindex(1)
         (text,) = store.near.representative_texts(1)
         assert {"maroc", "800"} <= MatchText.decode(text).title
-        assert ("maroc", 1) in store.near.lookup(["maroc"], range(day_of(NOW), day_of(NOW) + 1))
+        days = range(day_of(NOW), day_of(NOW) + 1)
+        found = store.near.candidates(
+            [("maroc", 5.0)], days, shared_at_least=1, alone_from=5.0, limit=8
+        )
+        assert found == [1]
         plan = store.db.execute(
             "EXPLAIN QUERY PLAN SELECT 1 FROM sightings WHERE item_id = 1 AND source_id = 'a'"
         )

@@ -224,18 +224,14 @@ class Ingester:
         weights = self.weights
         asked = neardup.query_tokens(text, weights)
         days = range(day_of(entry.published - window), day_of(entry.published + window) + 1)
-        shared: dict[int, int] = defaultdict(int)
-        evidence: dict[int, float] = defaultdict(float)
-        rarest: dict[int, float] = defaultdict(float)
-        for token, item_id in self.store.near.lookup(asked, days):
-            weight = weights(token)
-            shared[item_id] += 1
-            evidence[item_id] += weight
-            rarest[item_id] = max(rarest[item_id], weight / weights.top)
-        proposed = sorted(
-            (i for i in shared if neardup.is_candidate(shared[i], len(asked), rarest[i])),
-            key=lambda i: (-evidence[i], -i),
-        )[: neardup.CANDIDATES]
+        shared_at_least, alone_from = neardup.candidate_bounds(len(asked), weights.top)
+        proposed = self.store.near.candidates(
+            [(token, weights(token)) for token in asked],
+            days,
+            shared_at_least=shared_at_least,
+            alone_from=alone_from,
+            limit=neardup.CANDIDATES,
+        )
         representatives = self.store.near.representatives(proposed, source.id)
         weights.prefetch([t for r in representatives for t in r.text.text] + [*text.text])
         verdicts: dict[int, list[tuple[neardup.Verdict, Representative]]] = defaultdict(list)
@@ -376,7 +372,8 @@ class FetchRun:
         writer = asyncio.create_task(self._write_all(sources, answers))
         done: set[str] = set()
         with _ParsePool() as pool:
-            pool.start()
+            if any(states[s.id].expects_body for s in sources):
+                pool.start()  # a body is sure to come: have the workers up when it does
             async with make_client(self.settings, debug=self.debug) as client:
                 fetcher = Fetcher(client, self.settings)
 
@@ -513,7 +510,9 @@ def settle_heap() -> None:
 class _ParsePool:
     """Feed parsing off the event loop, in worker processes sized to the cores.
 
-    Started with the run, so that the workers are up when the first body arrives. The
+    Started with the run when a source is asked for the first time (its body is sure to
+    come), so that the workers are up when it arrives; else with the first body, so that a run
+    where every source answers "not modified" starts no process at all. The
     forkserver context gives clean workers (no inherited threads or sockets). No preload:
     with one, the fork server would also import the main script, i.e. the whole CLI.
     """

@@ -17,15 +17,18 @@ Three parts, in this order below:
    text, see its header) that speaks for a new store and fades as the store fills: a rare
    shared name counts a lot, a word the store is full of ("emploi" in a feed of job offers,
    "grenoble" in a local feed) counts little, in any language.
-3. **Decision.** A logistic model over a handful of features (`FEATURES`): weighted
-   similarity of titles and of titles with summaries, how much of each title the other tells,
-   the rarest word they share and the rarest each has alone, names only one side has, shared and
-   conflicting numbers, same source, time apart, how much the titles say at all. Its
-   coefficients are fitted on labelled public pairs by `bench/dedupe_fit.py`, which prints
-   the `COEFFICIENTS` block below: refit, paste, and run `bench/dedupe_eval.py` for the
-   training and held-out figures. Two things are never a match whatever the score, because
-   they are facts, not evidence: titles that carry different numbers or codes ("2 000 morts" /
-   "3 000 morts", "COP29" / "COP30"), and an item split by hand from that source (store).
+3. **Decision.** First the refusals (`refusal`): facts that differ, not evidence to weigh —
+   titles carrying different numbers, codes or dates ("2 000 morts" / "3 000 morts", "COP29" /
+   "COP30"), the same sentence with another name or key word in one place (a template telling
+   another event), two datelines or topic heads that share nothing ("Pamiers. …" /
+   "Soudan : …"), texts sharing names and numbers only. Then a logistic model over ten
+   features (`FEATURES`): weighted similarity of the titles and of the summaries' openings,
+   how much of each title's rarest words the other tells, the weight shared, names only on one
+   side, a shared number, same source, time apart, titles only, spellings alike. Its
+   coefficients are fitted on labelled public data by `bench/dedupe_fit.py --write`, which
+   rewrites the `COEFFICIENTS` block below; `bench/dedupe_eval.py` gives the training and
+   held-out figures (README, "How duplicates are merged"). An item split by hand from a
+   source never takes that source's entries again (the store sees to it).
 
 The index keys are the tokens themselves, filed by day (store_near.py); when what a token is
 changes here, bump `NEAR_KEY_VERSION` and the store re-indexes its recent items.
@@ -52,6 +55,7 @@ __all__ = [
     "Model",
     "Verdict",
     "Weights",
+    "candidate_bounds",
     "coherent",
     "content_words",
     "decide",
@@ -67,7 +71,7 @@ __all__ = [
     "strip_kicker",
 ]
 
-NEAR_KEY_VERSION = "n3"  # what a token is; stored index rows of another version are rebuilt
+NEAR_KEY_VERSION = "n4"  # what a token is; stored index rows of another version are rebuilt
 LEDE_CHARS = 320  # the opening of the summary that takes part in matching
 TITLE_TOKENS = 30
 LEDE_TOKENS = 40
@@ -177,22 +181,10 @@ _MONTHS = {
     )
     for name in names.split()
 }
-_WEEKDAYS = [
-    "lundi",
-    "mardi",
-    "mercredi",
-    "jeudi",
-    "vendredi",
-    "samedi",
-    "dimanche",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-]
+_WEEKDAYS = (
+    *("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+)
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"([12]?\d|3[01])(?:er|st|nd|rd|th)?"
 _WEEKDAY = "(?:(?:" + "|".join(_WEEKDAYS) + r")\s+)?"
@@ -236,14 +228,14 @@ def _tokens(text: str) -> tuple[str, ...]:
             out.extend(_stem(w) for w in run.split("-") if len(w) > 1)
         elif _NUMBER_RE.fullmatch(run):
             out.append(_number(run))
+        elif not _HAS_LETTER_RE.search(run):  # digits and dashes: a score or a span ("3-1")
+            out.extend(_number(n) for n in run.split("-") if n)
         elif run[0].isdigit() and (number := _NUMBER_RE.match(run)):
             # A number with its unit or suffix: "965m", "4.1bn", "6-year-old", "2nd", "1er".
             out.append(_number(number.group()))
             out.extend(_stem(w) for w in run[number.end() :].split("-") if len(w) > 2)
-        elif _HAS_LETTER_RE.search(run):
+        else:
             out.append(run)
-        else:  # digits and dashes: a date or a score ("10-01", "2-1")
-            out.extend(_number(n) for n in run.split("-") if n)
     return tuple(out)
 
 
@@ -483,10 +475,17 @@ def query_tokens(text: MatchText, weights: Weights) -> tuple[str, ...]:
     return tuple(ranked[:QUERY_TOKENS])
 
 
+def candidate_bounds(asked: int, top: float) -> tuple[int, float]:
+    """From how many shared query tokens, or from what weight of one shared token, an item is
+    worth comparing with an entry that asked `asked` tokens: two, or one rare enough."""
+    return min(2, asked), RARE_ALONE * top
+
+
 def is_candidate(shared: int, asked: int, rarest: float) -> bool:
-    """Whether an item that shares `shared` of the `asked` query tokens of an entry is worth
-    comparing: two shared tokens, or one rare enough (`rarest`: its weight, over `top`)."""
-    return shared >= min(2, asked) or rarest >= RARE_ALONE
+    """`candidate_bounds` for an item sharing `shared` tokens, the rarest weighing `rarest`
+    (over `top`)."""
+    at_least, _ = candidate_bounds(asked, 1.0)
+    return shared >= at_least or rarest >= RARE_ALONE
 
 
 # --- 3. decision ----------------------------------------------------------------------------

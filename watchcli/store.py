@@ -66,6 +66,11 @@ class SourceState:
     gone: bool
     retry_after: str | None
 
+    @property
+    def expects_body(self) -> bool:
+        """Asked with nothing to compare with, the source can only answer with its feed."""
+        return not (self.etag or self.last_modified or self.body_hash)
+
 
 @dataclass(frozen=True)
 class SightingRef:

@@ -58,23 +58,39 @@ class NearStore:
 
     # --- the index ------------------------------------------------------------------------
 
-    def lookup(self, tokens: Sequence[str], days: range) -> list[tuple[str, int]]:
-        """(token, item_id) of the items filed under `tokens` on `days`, at most PER_TOKEN a
-        token, the newest first: one statement, one B-tree seek per (day, token)."""
-        if not tokens or not days:
+    def candidates(
+        self,
+        weighted: Sequence[tuple[str, float]],
+        days: range,
+        *,
+        shared_at_least: int,
+        alone_from: float,
+        limit: int,
+    ) -> list[int]:
+        """The `limit` items that share the most weight with an entry's (token, weight) pairs
+        on `days`, among those sharing `shared_at_least` tokens or one token weighing
+        `alone_from` or more; heaviest first, the newest on a tie. One statement, one B-tree
+        seek per (day, token), at most PER_TOKEN rows a token, newest first (when a token is too
+        common for its list to be read whole, the items nearest in time are the ones read);
+        the rows are counted inside SQLite, so a few ids come back, not hundreds of rows."""
+        if not weighted or not days:
             return []
         day_marks = ", ".join("?" * len(days))
-        # Newest first: when a token is too common for its list to be read whole, the items
-        # nearest in time are the ones read (the plan walks each day's range backwards).
         one = (
-            "SELECT * FROM (SELECT token, item_id FROM near_tokens "
+            "SELECT item_id, ? AS weight FROM (SELECT item_id FROM near_tokens "
             f"WHERE day IN ({day_marks}) AND token = ? "
             f"ORDER BY day DESC, item_id DESC LIMIT {PER_TOKEN})"
         )
         params: list[object] = []
-        for token in tokens:
-            params += [*days, token]
-        return self.db.execute(" UNION ALL ".join([one] * len(tokens)), params).fetchall()
+        for token, weight in weighted:
+            params += [weight, *days, token]
+        rows = self.db.execute(
+            "SELECT item_id FROM (" + " UNION ALL ".join([one] * len(weighted)) + ") "
+            "GROUP BY item_id HAVING count(*) >= ? OR max(weight) >= ? "
+            "ORDER BY sum(weight) DESC, item_id DESC LIMIT ?",
+            [*params, shared_at_least, alone_from, limit],
+        ).fetchall()
+        return [item_id for (item_id,) in rows]
 
     def representatives(self, item_ids: Sequence[int], source_id: str) -> list[Representative]:
         """The representatives of `item_ids`, except of items split by hand from `source_id`,
