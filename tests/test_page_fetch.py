@@ -3,6 +3,7 @@ store by the real fetch run, in process and through the installed `watchcli`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -11,10 +12,11 @@ import pytest
 
 from tests.conftest import NETWORKS, Workspace, rss
 from tests.feedserver import PAGES, FeedServer
-from watchcli.config import Config, Network, PageSelectors, Pick, Source
+from watchcli.config import Config, Network, PageSelectors, Pick, Source, load_config
 from watchcli.ingest import FetchRun
 from watchcli.models import ItemFilter
 from watchcli.store import Store
+from watchcli.tui import create_app
 
 CARDS = PageSelectors(
     item="div.fr-card",
@@ -418,3 +420,31 @@ def test_sources_check_previews_a_feed_source_too(
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.strip().splitlines()[-1].startswith("csud: ")
     assert "entries would be stored" in checked.stdout
+
+
+# --- The triage screen ------------------------------------------------------------------------
+
+
+def test_the_triage_screen_shows_page_items_and_selects_them(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    write_config(workspace, page_toml("region", feed_server.url("/pages/region-appels.html?tui")))
+    assert workspace.run("fetch", "--quiet").returncode == 0
+    app = create_app(
+        load_config(workspace.config), workspace.db, "camille", languages=["en"], refresh_seconds=0
+    )
+    shown: list[str] = []
+
+    async def run() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            shown.extend(item["title"] for item in app.items)
+            await pilot.press("s", "q")
+            await pilot.pause()
+
+    asyncio.run(run())
+
+    assert shown[0] == ECSI_TITLE  # the newest call first, as for a feed's items
+    assert "[bold]Jeunesse[/bold] et solidarité internationale : appel JSI 2027" in shown
+    listed = json.loads(workspace.run("list", "--json", "--status", "selected").stdout)
+    assert [(item["title"], item["sources"]) for item in listed] == [(ECSI_TITLE, ["region"])]

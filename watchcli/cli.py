@@ -22,7 +22,7 @@ import typer
 from filelock import FileLock, Timeout
 from rich.console import Console
 
-from watchcli import __version__
+from watchcli import __version__, services
 from watchcli.config import Config, load_config
 from watchcli.dates import parse_since, utcnow, week_bounds
 from watchcli.errors import (
@@ -36,7 +36,7 @@ from watchcli.models import ItemFilter, Outcome, Status
 from watchcli.store import Store
 from watchcli.text import clean_text
 from watchcli.triage import Result, Triage, parse_tags, require_member, resolve_target
-from watchcli.views import health_of, item_detail, items_table, sources_table, stats_view
+from watchcli.views import item_detail, items_table, sources_table, stats_view
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -135,6 +135,8 @@ def root(
 ) -> None:
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    if config is None and db is not None and services.demo_config_path(db).exists():
+        config = services.demo_config_path(db)  # a demo store names its own configuration
     ctx.obj = Settings(
         config_path=config or Path("sources.toml"),
         config_given=config is not None,
@@ -349,16 +351,16 @@ def list_items(
         unassigned=unassigned,
         limit=limit or None,
     )
-    queue_of = None
-    whose = status or network or assignee or unassigned or mine
-    if not as_json and not whose and (config := settings.optional_config()):
-        member = config.network_of(settings.user)
-        queue_of = (settings.user, member) if member else None
+    plain = not as_json and services.is_plain(item_filter)
+    config = settings.optional_config() if plain else None
     with settings.open_store() as store:
-        items = store.list_items(item_filter, queue_of=queue_of)
+        items = services.list_items(
+            store, item_filter, config=config, user=settings.user, queue_first=not as_json
+        )
     if as_json:
         print_json(items)
     elif items:
+        queue_of = services.queue_owner(config, settings.user) if "queue" in items[0] else None
         title = f"{settings.user} ({queue_of[1]}): your queue first" if queue_of else None
         out.print(items_table(items, title=title, width=out.width))
     else:
@@ -490,7 +492,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
 ) -> None:
     """The mutualisation figures: fetched, merged, handled per network and analyst, sources."""
-    from watchcli.stats import Window, build_stats
+    from watchcli.stats import Window
 
     if week and since:
         raise UsageError("pass --week or --since, not both")
@@ -498,18 +500,34 @@ def stats(
     settings = _settings(ctx)
     config = settings.config()
     with settings.open_store() as store:
-        store.sync_sources(config.sources)
-        report = build_stats(
-            config,
-            window,
-            figures=store.figures(window.start, window.end),
-            open_items=store.open_items(window.start, window.end),
-            health=store.sources_health(s.id for s in config.sources),
-        )
+        report = services.stats_report(store, config, window)
     if as_json:
         print_json(report)
     else:
         out.print(stats_view(report))
+
+
+@app.command()
+def triage(ctx: typer.Context) -> None:
+    """Full-screen keyboard triage: your queue, a preview, one key per action (? for help)."""
+    from watchcli.tui import browser_opener, create_app
+
+    settings = _settings(ctx)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("triage is a full-screen app: run it in a terminal")
+    screen = create_app(
+        settings.config(),
+        settings.store_path(),
+        settings.user,
+        open_browser=browser_opener(),
+        debug=settings.debug,
+    )
+    screen.run()
+    if screen.failure:
+        raise WatchError(
+            f"unexpected error: {screen.failure} — this is a bug; rerun with --debug for the "
+            "traceback and report it"
+        )
 
 
 # --- fixing the deduplication by hand --------------------------------------------------------
@@ -565,28 +583,9 @@ def sources_list(
     settings = _settings(ctx)
     config = settings.config()
     with settings.open_store() as store:
-        store.sync_sources(config.sources)
-        rows = store.sources_health(s.id for s in config.sources)
+        rows = services.sources_report(store, config)
     if as_json:
-        print_json(
-            [
-                {
-                    "id": row["id"],
-                    "url": row["url"],
-                    "network": row["network"],
-                    "health": health_of(row),
-                    "last_status": row["last_status"],
-                    "last_ok": row["last_ok"],
-                    "last_error": row["last_error"],
-                    "failures": row["failures"],
-                    "items": row["items"],
-                    "last_attempt": row["last_attempt"],
-                    "problem": row["problem"],
-                    "retry_after": row["retry_after"],
-                }
-                for row in rows
-            ]
-        )
+        print_json([services.source_json(row) for row in rows])
     else:
         out.print(sources_table(rows))
 

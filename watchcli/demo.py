@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.rule import Rule
 
+from watchcli import services
 from watchcli.config import Config, load_config
 from watchcli.dates import utcnow
 from watchcli.digest import render_digest
@@ -200,7 +201,7 @@ def run_demo(out: Console, err: Console, *, db: Path | None) -> None:
             # With --db, the configuration stays next to the store, so that the analysts'
             # commands (which need the networks and the vocabulary) work on it afterwards.
             config_path = write_demo_config(
-                folder / "sources.toml" if db is None else demo_config_path(db),
+                folder / "sources.toml" if db is None else services.demo_config_path(db),
                 base_url,
                 store_path,
             )
@@ -244,17 +245,17 @@ def run_demo(out: Console, err: Console, *, db: Path | None) -> None:
                 markup=False,
             )
         else:
-            config_option = f"--config {demo_config_path(db)}"
             out.print(
-                f"\nExplore it as camille (CERAPCOOP): watchcli {config_option} --as camille list"
+                f"\nExplore it as camille (CERAPCOOP): watchcli --db {db} --as camille list"
                 f" · … show ID · … claim ID · … select ID · … stats · "
                 "… digest --week this --format html -o digest.html",
                 markup=False,
             )
-
-
-def demo_config_path(db: Path) -> Path:
-    return db.with_name(db.stem + "-sources.toml")
+            out.print(
+                f"\nTriage it full-screen (? lists the keys, q quits):\n"
+                f"  watchcli --db {db} --as camille triage",
+                markup=False,
+            )
 
 
 def triage(store: Store, now: datetime) -> int:
