@@ -691,6 +691,123 @@ def demo(
     run_demo(out, err, db=db or _settings(ctx).db)
 
 
+# --- finding and moving data: search, export, import, backup, upkeep ------------------------
+# (README, "Finding items again" and "Moving and keeping data"): each command calls one service.
+
+
+def _item_filter(
+    settings: Settings,
+    *,
+    since: str | None,
+    week: str | None,
+    source: list[str] | None,
+    tag: list[str] | None,
+    status: Status | None,
+    network: str | None,
+    assignee: str | None,
+    unassigned: bool,
+    mine: bool,
+    limit: int,
+) -> ItemFilter:
+    """The filters of `list`, read the same way."""
+    if network and (config := settings.optional_config()) and network not in config.networks:
+        known = ", ".join(config.networks) or "none"
+        raise UsageError(f"unknown network {network!r}; known: {known}")
+    if mine and assignee and assignee != settings.user:
+        raise UsageError("--mine and --assignee name different people; pass one of them")
+    seen_since, seen_until = week_bounds(week) if week else (None, None)
+    if since:
+        seen_since = max(filter(None, (seen_since, parse_since(since))))
+    return ItemFilter(
+        first_seen_since=seen_since,
+        first_seen_until=seen_until,
+        sources=tuple(source or ()),
+        tags=tuple(t.strip().lower() for t in tag or ()),
+        status=status.value if status else None,
+        network=network,
+        assignee=settings.user if mine else assignee,
+        unassigned=unassigned,
+        limit=limit or None,
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUERY...",
+            help='Words; "a phrase"; -word leaves out (after --, or quoted); word*.',
+            show_default=False,
+        ),
+    ],
+    since: SinceOption = None,
+    week: WeekOption = None,
+    source: Annotated[
+        list[str] | None, typer.Option(metavar="ID", help="Seen through this source.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="With this tag (repeatable: all)."),
+    ] = None,
+    status: Annotated[Status | None, typer.Option(help="new, selected or discarded.")] = None,
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="Assigned to this network.")
+    ] = None,
+    assignee: Annotated[
+        str | None, typer.Option(metavar="MEMBER", help="Held by this member.")
+    ] = None,
+    unassigned: Annotated[
+        bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
+    ] = False,
+    mine: Annotated[bool, typer.Option("--mine", help="Held by me (--as).")] = False,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=0, help="At most this many (0: all).")
+    ] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
+) -> None:
+    """Find items by the words of their title, summary and notes, accents and case aside.
+
+    Best match first (bm25), then newest. Takes the filters of `list`.
+    """
+    from watchcli.search import match_spans
+    from watchcli.searching import search_items
+    from watchcli.views import highlighted
+
+    settings = _settings(ctx)
+    query = " ".join(words)
+    item_filter = _item_filter(
+        settings,
+        since=since,
+        week=week,
+        source=source,
+        tag=tag,
+        status=status,
+        network=network,
+        assignee=assignee,
+        unassigned=unassigned,
+        mine=mine,
+        limit=limit,
+    )
+    with settings.open_store() as store:
+        parsed, items = search_items(store, query, item_filter)
+    if as_json:
+        print_json(
+            [{k: v for k, v in item.items() if k not in ("summary", "rank")} for item in items]
+        )
+    elif items:
+        out.print(
+            items_table(
+                items,
+                width=out.width,
+                render_title=lambda title: highlighted(title, lambda t: match_spans(t, parsed)),
+            )
+        )
+    else:
+        say_error(f"no items match {query!r}; try fewer words or widen the filters")
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 

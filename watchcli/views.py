@@ -4,7 +4,7 @@ interpreted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from rich.console import Group
@@ -31,9 +31,16 @@ def short_date(value: str | None) -> str:
     return parse_iso(value).strftime("%Y-%m-%d %H:%M")
 
 
-def items_table(items: Iterable[dict], *, title: str | None = None, width: int = 80) -> Table:
+def items_table(
+    items: Iterable[dict],
+    *,
+    title: str | None = None,
+    width: int = 80,
+    render_title: Callable[[str], Text] | None = None,
+) -> Table:
     """Items as rows; when they carry a `queue` rank (`list` for a member), a rule separates
-    the member's queue (new items: theirs, their network's, unassigned) from the rest."""
+    the member's queue (new items: theirs, their network's, unassigned) from the rest.
+    `render_title` turns a title into text (`search` highlights its matches)."""
     table = Table(
         title=title, header_style="bold underline", box=None, padding=(0, 1), pad_edge=False
     )
@@ -60,7 +67,7 @@ def items_table(items: Iterable[dict], *, title: str | None = None, width: int =
         table.add_row(
             str(item["id"]),
             compact_date(item["published"]),
-            safe(item["title"]),
+            (render_title or safe)(item["title"]),
             safe(", ".join(item["sources"])),
             safe(", ".join(item["tags"])),
             status,
@@ -264,3 +271,12 @@ def stats_view(report: dict) -> Group:
         line.append_text(safe(", ".join(health["failing_ids"])))
         line.append("; see `watchcli sources list`)")
     return Group(Text(heading, style="bold"), facts, Text(""), networks, analysts, line)
+
+
+def highlighted(value: str, spans: Callable[[str], list[tuple[int, int]]]) -> Text:
+    """Feed text as literal `Text`, the parts `spans` finds in it styled: styles are spans
+    over the cleaned text, so no markup from the feed is ever interpreted."""
+    text = safe(value)
+    for start, end in spans(text.plain):
+        text.stylize("bold reverse", start, end)
+    return text
