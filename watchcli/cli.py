@@ -808,6 +808,64 @@ def search(
         say_error(f"no items match {query!r}; try fewer words or widen the filters")
 
 
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv.")] = (
+        ExportFormat.jsonl
+    ),
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="WHEN", help="Only items new or changed since: 7d or 2026-11-01."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+    ] = None,
+) -> None:
+    """Items with their sightings, tags, status, holder, notes and history, for `import`."""
+    from watchcli.exchange import export_items
+
+    with _settings(ctx).open_store() as store:
+        count = export_items(
+            store,
+            fmt.value,
+            since=parse_since(since) if since else None,
+            now=utcnow(),
+            output=output,
+        )
+    if output is not None:
+        say(f"exported {count} items to {output}")
+
+
+@app.command("import")
+def import_items(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A file of `watchcli export`.")],
+) -> None:
+    """Merge another store's export: the same file twice changes nothing."""
+    from watchcli.exchange import import_file
+
+    settings = _settings(ctx)
+    config = settings.optional_config()
+    if config and config.networks:
+        require_member(config, settings.user)
+    with settings.open_store() as store:
+        if config:
+            store.sync_sources(config.sources)
+        report = import_file(store, file, now=utcnow())
+    unchanged = report.items - report.new_items - report.updated_items
+    say(
+        f"imported {file}: {report.items} items ({report.new_items} new, "
+        f"{report.updated_items} updated, {unchanged} unchanged); added {report.sightings} "
+        f"sightings, {report.tags} tags, {report.notes} notes, {report.history} history lines"
+    )
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
