@@ -866,6 +866,64 @@ def import_items(
     )
 
 
+@app.command()
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A file, or a folder.")],
+) -> None:
+    """A consistent, compact copy of the live store, even while a fetch runs."""
+    from watchcli.upkeep import backup_store
+
+    with _settings(ctx).open_store() as store:
+        done = backup_store(store, path, now=utcnow())
+    say(f"backed up {done.items} items to {done.path} ({_mib(done.size)}, integrity ok)")
+
+
+@app.command()
+def maintain(
+    ctx: typer.Context,
+    no_vacuum: Annotated[
+        bool, typer.Option("--no-vacuum", help="Prune and measure, but do not compact.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Prune discarded items older than [store].keep_days, compact, and report the size."""
+    from watchcli.upkeep import maintain_store
+
+    settings = _settings(ctx)
+    config = settings.optional_config()
+    keep_days = config.keep_days if config else None
+    with settings.open_store() as store:
+        report = maintain_store(store, keep_days=keep_days, now=utcnow(), vacuum=not no_vacuum)
+    if as_json:
+        print_json(
+            {
+                "pruned": report.pruned,
+                "keep_days": report.keep_days,
+                "size_before": report.size_before,
+                "size": report.size,
+                "items": report.items,
+                "per_10k_items": report.per_10k_items,
+                "space": [{"name": n, "type": t, "bytes": b} for n, t, b in report.space],
+            }
+        )
+        return
+    if keep_days is None:
+        say("no [store].keep_days: nothing pruned")
+    else:
+        say(f"pruned {report.pruned} discarded items older than {keep_days} days")
+    say(
+        f"{settings.store_path()}: {_mib(report.size)} (was {_mib(report.size_before)}), "
+        f"{report.items} items, {_mib(report.per_10k_items)} per 10k items"
+    )
+    for name, kind, size in report.space[:12]:
+        say(f"  {_mib(size):>10}  {kind:<5}  {name}")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
