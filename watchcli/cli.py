@@ -924,6 +924,78 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB"
 
 
+# --- adding sources (README, "Adding sources") ----------------------------------------------
+
+
+@sources_app.command("add")
+def sources_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(metavar="URL", help="A feed, or a page that links one.")],
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="The network that curates it.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="Added to its items (repeatable)."),
+    ] = None,
+) -> None:
+    """Add a feed to sources.toml (comments kept); finds the feed of an HTML page."""
+    from watchcli.sources_admin import add_source
+
+    settings = _settings(ctx)
+    added = add_source(
+        settings.config(), url, network=network, tags=list(tag or ()), debug=settings.debug
+    )
+    found = f" (found on {added.discovered_from})" if added.discovered_from else ""
+    say(
+        f"added source '{added.id}': {added.url}{found} — {added.title or 'untitled'}, "
+        f"{added.entries} entries now"
+    )
+
+
+@sources_app.command("import-opml")
+def sources_import_opml(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An OPML 1 or 2 file.")],
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="The network that curates them.")
+    ] = None,
+) -> None:
+    """Add the feeds of an OPML file; folders and categories become tags."""
+    from watchcli.sources_admin import import_opml
+
+    report = import_opml(_settings(ctx).config(), file, network=network)
+    for url, why in report.duplicates:
+        say_error(f"skipped {url}: {why}")
+    for url, problem in report.invalid:
+        say_error(f"skipped {url}: invalid URL ({problem})")
+    for source_id, url in report.added:
+        say(f"added source '{source_id}': {url}")
+    tags = f", {len(report.new_tags)} new tags" if report.new_tags else ""
+    say(
+        f"{file}: {len(report.added)} sources added{tags}; {len(report.duplicates)} duplicates "
+        f"and {len(report.invalid)} invalid URLs skipped"
+    )
+
+
+@sources_app.command("export-opml")
+def sources_export_opml(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+    ] = None,
+) -> None:
+    """The configured sources as OPML 2.0, their tags as categories."""
+    from watchcli.sources_admin import export_opml
+
+    data = export_opml(_settings(ctx).config(), now=utcnow())
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
