@@ -11,14 +11,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlite_utils import Database
 
 from tests.conftest import Workspace, rss
 from tests.feedserver import FeedServer
 from watchcli.config import Source
-from watchcli.dates import iso
 from watchcli.merging import merge_items, split_sighting
-from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter
 from watchcli.search import match_spans, parse_query
 from watchcli.store import Store
@@ -194,26 +191,6 @@ def test_a_refetch_that_changes_an_entry_changes_what_finds_it(
     assert workspace.run("search", "brouillon", "--json").stdout.strip() == "[]"
     (item,) = json.loads(workspace.run("search", "definitif", "--json").stdout)
     assert item["title"] == "Titre définitif"
-
-
-def test_the_migration_indexes_the_items_of_an_older_store(tmp_path: Path) -> None:
-    path = tmp_path / "watch.db"
-    old = Database(sqlite3.connect(path))
-    migrations.apply(old, stop_before="m008_search")
-    old.execute(
-        "INSERT INTO items (id, url, title, summary, published, first_seen, updated) "
-        "VALUES (4, 'https://a/1', 'Festival des solidarités', 'Éducation.', ?, ?, ?)",
-        [iso(NOW), iso(NOW), iso(NOW)],
-    )
-    old.execute(
-        "INSERT INTO notes (item_id, by, at, text) VALUES (4, 'lea', ?, 'Décembre')", [iso(NOW)]
-    )
-    old.conn.commit()
-    old.close()
-    with Store.open(path) as store:
-        assert found(store, "solidarites") == [4]
-        assert found(store, "decembre education") == [4]
-        assert SearchStore(store.db).check()
 
 
 # --- the command ---------------------------------------------------------------------------

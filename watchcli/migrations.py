@@ -406,3 +406,25 @@ def m008_search(db: Database) -> None:
         INSERT INTO items_fts (items_fts) VALUES ('rebuild');
         """,
     )
+
+
+@migrations()
+def m009_leaner_sightings(db: Database) -> None:
+    """Room the store did not need (README, "What takes the room"):
+
+    - `sightings.link` repeated `url` on most rows and is never read back: it is now '' when
+      the link as published is the canonical URL (an export writes it out again);
+    - `sightings_seen` served one question, the sightings merged in a window (`stats`, the
+      digest), which only counts merged ones: it now indexes only those (`how != 'new'`), not
+      the first sighting of every item.
+
+    The rows rewritten here leave free pages: `watchcli maintain` gives them back (VACUUM).
+    """
+    _run_script(
+        db,
+        """
+        UPDATE sightings SET link = '' WHERE link = url AND link != '';
+        DROP INDEX sightings_seen;
+        CREATE INDEX sightings_seen ON sightings (seen) WHERE how != 'new';
+        """,
+    )

@@ -100,9 +100,9 @@ class ExchangeStore:
 
     def export_records(self, since: datetime | None = None) -> Iterator[dict]:
         """Every item (or those first seen, handled or changed since `since`), oldest first."""
-        sighting_pairs = ", ".join(
-            f"'{c}', {'source_id' if c == 'source' else c}" for c in SIGHTING_COLUMNS
-        )
+        # `link` is "" in the store when it is the URL (m009); the file always has it.
+        stored = {"source": "source_id", "link": "CASE WHEN link = '' THEN url ELSE link END"}
+        sighting_pairs = ", ".join(f"'{c}', {stored.get(c, c)}" for c in SIGHTING_COLUMNS)
         statement = f"""
             SELECT {", ".join("i." + c for c in ITEM_COLUMNS)},
                 (SELECT json_group_array(json_object({sighting_pairs})) FROM
@@ -246,7 +246,8 @@ class ExchangeStore:
                     s["guid"],
                     s["url"],
                     dedupe.url_key(s["url"]) if s["url"] else None,
-                    *(s[c] for c in SIGHTING_COLUMNS[3:]),
+                    "" if s["link"] == s["url"] else s["link"],
+                    *(s[c] for c in SIGHTING_COLUMNS[4:]),
                 ],
             )
             added += cursor.rowcount
