@@ -87,6 +87,12 @@ _LINES = {
     "history": {c: (_STR, c == "at") for c in HISTORY_COLUMNS},
 }
 assert tuple(_SIGHTING) == SIGHTING_COLUMNS and tuple(_ITEM) == ITEM_COLUMNS
+_Spec = list[tuple[str, tuple[type, ...], bool]]
+_ITEM_SPEC: _Spec = [(k, types, time) for k, (types, time) in _ITEM.items()]
+_SIGHTING_SPEC: _Spec = [(k, types, time) for k, (types, time) in _SIGHTING.items()]
+_LINES_SPEC: dict[str, _Spec] = {
+    name: [(k, types, time) for k, (types, time) in spec.items()] for name, spec in _LINES.items()
+}
 
 
 class BadFileError(UsageError):
@@ -158,7 +164,8 @@ def import_file(store: Store, path: Path, *, now: datetime) -> ImportReport:
     count = sum(1 for _ in read_records(path))  # refuses a bad file before touching the store
     exchange = ExchangeStore(store.db)
     with store.write():
-        report = exchange.import_records(list(read_records(path)))
+        # Read again, checked already: a file changed in between fails here, and rolls back.
+        report = exchange.import_records(read_records(path, check=False))
         assert report.items == count
         # A new item comes with its own state; one that gained another network's sighting
         # may become shared, as at fetch.
@@ -169,8 +176,9 @@ def import_file(store: Store, path: Path, *, now: datetime) -> ImportReport:
     return report
 
 
-def read_records(path: Path) -> Iterator[dict]:
-    """The records of an export file, checked; BadFileError at the first problem."""
+def read_records(path: Path, *, check: bool = True) -> Iterator[dict]:
+    """The records of an export file, checked (unless `check` is False: a second reading of
+    a file checked already); BadFileError at the first problem."""
     try:
         with path.open("rb") as probe:
             start = probe.read(1)
@@ -180,14 +188,14 @@ def read_records(path: Path) -> Iterator[dict]:
     with stream:
         try:
             if start == b"{":
-                yield from _read_jsonl(path, stream)
+                yield from _read_jsonl(path, stream, check)
             else:
-                yield from _read_csv(path, stream)
+                yield from _read_csv(path, stream, check)
         except UnicodeDecodeError:
             raise BadFileError(path, 0, "not UTF-8 text") from None
 
 
-def _read_jsonl(path: Path, stream: IO[str]) -> Iterator[dict]:
+def _read_jsonl(path: Path, stream: IO[str], check: bool) -> Iterator[dict]:
     count = 0
     number = 0
     ended = False
@@ -213,13 +221,13 @@ def _read_jsonl(path: Path, stream: IO[str]) -> Iterator[dict]:
             )
             ended = True
             continue
-        yield _checked(path, number, data)
+        yield _checked(path, number, data) if check else data
         count += 1
     if not ended:
         raise BadFileError(path, number, "the file ends before its end line (truncated?)")
 
 
-def _read_csv(path: Path, stream: IO[str]) -> Iterator[dict]:
+def _read_csv(path: Path, stream: IO[str], check: bool) -> Iterator[dict]:
     reader = csv.reader(stream)
     try:
         header = next(reader, None)
@@ -248,7 +256,7 @@ def _read_csv(path: Path, stream: IO[str]) -> Iterator[dict]:
             for key, (types, _) in _ITEM.items():
                 if type(None) in types and record[key] == "":
                     record[key] = None
-            yield _checked(path, reader.line_num, record)
+            yield _checked(path, reader.line_num, record) if check else record
             count += 1
     except csv.Error as error:
         raise BadFileError(path, reader.line_num, f"bad CSV ({error})") from None
@@ -261,35 +269,37 @@ def _check_end(path: Path, number: int, said: object, count: int) -> None:
         raise BadFileError(path, number, f"the end line says {said} items, the file has {count}")
 
 
-def _checked(path: Path, number: int, data: object) -> dict:
-    def fields(value: object, spec: dict, what: str) -> None:
-        if not isinstance(value, dict):
-            raise BadFileError(path, number, f"{what} is not an object")
-        missing = [k for k in spec if k not in value]
-        if missing:
-            raise BadFileError(path, number, f"{what} lacks {', '.join(missing)}")
-        for key, (types, is_time) in spec.items():
+def _fields(path: Path, number: int, value: object, spec: _Spec, what: str) -> None:
+    if not isinstance(value, dict):
+        raise BadFileError(path, number, f"{what} is not an object")
+    for key, types, is_time in spec:
+        try:
             field = value[key]
-            if not isinstance(field, types) or isinstance(field, bool):
-                raise BadFileError(path, number, f"{what}: {key} has the wrong type")
-            if is_time and field is not None:
-                try:
-                    parse_iso(field)
-                except ValueError:
-                    raise BadFileError(path, number, f"{what}: {key} is not a date") from None
+        except KeyError:
+            missing = ", ".join(k for k, _, _ in spec if k not in value)
+            raise BadFileError(path, number, f"{what} lacks {missing}") from None
+        if type(field) not in types:
+            raise BadFileError(path, number, f"{what}: {key} has the wrong type")
+        if is_time and field is not None:
+            try:
+                parse_iso(field)
+            except ValueError:
+                raise BadFileError(path, number, f"{what}: {key} is not a date") from None
 
-    fields(data, _ITEM, "item")
+
+def _checked(path: Path, number: int, data: object) -> dict:
+    _fields(path, number, data, _ITEM_SPEC, "item")
     assert isinstance(data, dict)
     if data["status"] not in ("new", "selected", "discarded"):
         raise BadFileError(path, number, f"item: unknown status {data['status']!r}")
     for key in LISTS:
-        if not isinstance(data.get(key), list):
+        if type(data.get(key)) is not list:
             raise BadFileError(path, number, f"item: {key} is not a list")
     if not data["sightings"]:
         raise BadFileError(path, number, "item: no sightings")
     for sighting in data["sightings"]:
-        fields(sighting, _SIGHTING, "sighting")
-    for key, spec in _LINES.items():
+        _fields(path, number, sighting, _SIGHTING_SPEC, "sighting")
+    for key, spec in _LINES_SPEC.items():
         for line in data[key]:
-            fields(line, spec, key)
+            _fields(path, number, line, spec, key)
     return data

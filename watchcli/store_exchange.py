@@ -18,7 +18,7 @@ So importing the same records twice changes nothing the second time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -128,7 +128,7 @@ class ExchangeStore:
                 record[key] = json.loads(record[key])
             yield record
 
-    def import_records(self, records: list[dict]) -> ImportReport:
+    def import_records(self, records: Iterable[dict]) -> ImportReport:
         """Merge the records in (inside the caller's transaction)."""
         report = ImportReport()
         for record in records:
