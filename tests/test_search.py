@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tests.feedserver import FeedServer
 from watchcli.config import Source
 from watchcli.merging import merge_items, split_sighting
 from watchcli.models import Entry, ItemFilter
-from watchcli.search import match_spans, parse_query
+from watchcli.search import fold_word, match_spans, parse_query, words
 from watchcli.store import Store
 from watchcli.store_search import SearchStore
 
@@ -234,3 +235,77 @@ def test_several_words_and_a_quoted_exclusion(workspace: Workspace) -> None:
         result = workspace.run("search", "--json", *args)
         assert result.returncode == 0, (args, result.stderr)
         assert [i["id"] for i in json.loads(result.stdout)] == [keep], args
+
+
+# --- the index against a model, under random writes ------------------------------------------
+
+WORDS = ["solidarité", "festisol", "ecsi", "afrique", "climat", "réseau"]
+Step = tuple[str, int, int]
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "retitle", "note", "unnote", "merge", "split"]),
+        st.integers(0, 20),
+        st.integers(0, 20),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps)
+def test_the_index_always_finds_exactly_the_items_whose_words_match(plan: list[Step]) -> None:
+    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "w.db") as store:
+        store.sync_sources([SOURCE_A, SOURCE_B])
+        for n, (action, a, b) in enumerate(plan):
+            ids = [item["id"] for item in store.list_items(ItemFilter())]
+            pick = ids[a % len(ids)] if ids else None
+            other = ids[b % len(ids)] if ids else None
+            if action == "add" or pick is None:
+                add(
+                    store,
+                    100 + n,
+                    f"{WORDS[a % 6]} n°{n}",
+                    WORDS[b % 6],
+                    (SOURCE_A, SOURCE_B)[b % 2],
+                )
+            elif action == "retitle":
+                sighting = store.get_item(pick)["sightings"][0]
+                match = store.find_sighting(sighting["source"], sighting["guid"])
+                assert match is not None
+                changed = Entry(
+                    guid=sighting["guid"],
+                    url=sighting["url"],
+                    link=sighting["url"],
+                    title=f"{WORDS[b % 6]} repris",
+                    summary="",
+                    published=NOW,
+                    dated=True,
+                )
+                with store.write():
+                    store.update_sighting(match, changed, url_key=None, content_hash="x", now=NOW)
+            elif action == "note":
+                store.add_note(pick, WORDS[b % 6], by="lea", now=NOW)
+            elif action == "unnote":
+                with store.write():
+                    store.db.execute(
+                        "DELETE FROM notes WHERE id ="
+                        " (SELECT min(id) FROM notes WHERE item_id = ?)",
+                        [pick],
+                    )
+            elif action == "merge" and pick != other:
+                merge_items(store, [pick, other], by="camille", now=NOW)
+            elif action == "split":
+                sightings = store.get_item(pick)["sightings"]
+                if len(sightings) > 1:
+                    split_sighting(store, None, pick, sightings[-1]["id"], by="camille", now=NOW)
+        assert SearchStore(store.db).check()
+        texts = {
+            row["id"]: words(
+                " ".join([row["title"], row["summary"], *(n["text"] for n in row["notes"])])
+            )
+            for row in (store.get_item(i["id"]) for i in store.list_items(ItemFilter()))
+        }
+        for word in WORDS:
+            expected = {i for i, found_words in texts.items() if fold_word(word) in found_words}
+            assert set(found(store, word)) == expected, word

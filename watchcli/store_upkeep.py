@@ -59,7 +59,11 @@ class UpkeepStore:
         return len(ids)
 
     def vacuum(self) -> None:
-        """Rewrite the file without its free pages, and empty the write-ahead log."""
+        """Merge the full-text index into one segment (as fetch adds items one by one, it is
+        spread over many, which VACUUM alone leaves as they are), rewrite the file without
+        its free pages, and empty the write-ahead log."""
+        self.db.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+        self.db.conn.commit()
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
