@@ -155,3 +155,46 @@ def test_export_since_keeps_items_changed_since(two: tuple[Workspace, Workspace]
     text = ok(a.run("export", "--since", "1d"))
     records = [json.loads(line) for line in text.splitlines()[1:-1]]
     assert [r["id"] for r in records] == [3]
+
+
+def test_the_same_feed_under_another_source_id_is_matched_by_url_and_guid(
+    two: tuple[Workspace, Workspace],
+) -> None:
+    a, b = two
+    ok(a.run("fetch", "--quiet"))
+    b.config.write_text(b.config.read_text().replace('id = "rss"', 'id = "flux-resacoop"'))
+    ok(b.run("fetch", "--quiet"))
+    ok(a.run("select", "1"))
+    ok(a.run("export", "-o", str(a.folder / "a.jsonl")))
+    result = ok(b.run("import", str(a.folder / "a.jsonl"), user="lea"))
+    assert "(0 new, 5 updated" in result  # each gained a's sighting, and item 1 its status
+    items = {item["id"]: item for item in listing(b)}
+    assert len(items) == 5
+    assert items[1]["status"] == "selected"
+    assert all(item["sources"] == ["flux-resacoop", "rss"] for item in items.values())
+
+
+def test_a_uri_guid_matches_across_sources_and_urls(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from watchcli.config import Source
+    from watchcli.models import Entry
+    from watchcli.store import Store
+    from watchcli.store_exchange import ExchangeStore
+
+    now = datetime(2026, 11, 24, 10, tzinfo=UTC)
+    entry = Entry("https://site.example/?p=1", "https://site.example/a", "", "Un", "", now, True)
+    with Store.open(tmp_path / "w.db") as store:
+        with store.write():
+            item = store.insert_item(entry, Source("a", "https://a/feed"), lang=None, now=now)
+            store.insert_sighting(
+                item, "a", entry, url_key=None, content_hash="c", how="new", score=None, now=now
+            )
+        (record,) = ExchangeStore(store.db).export_records()
+        sighting = record["sightings"][0]
+        sighting.update(source="b", url="https://mirror.example/a", link="")
+        record["url"] = "https://mirror.example/a"
+        with store.write():
+            report = ExchangeStore(store.db).import_records([record])
+        assert (report.new_items, report.sightings) == (0, 1)
+        assert store.get_item(item)["sources"] == ["a", "b"]

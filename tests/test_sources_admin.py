@@ -170,3 +170,28 @@ def test_sources_add_of_a_feed_url_and_of_pages_without_feeds(
     unknown = workspace.run("sources", "add", bare, "--network", "nope")
     assert unknown.returncode == 2 and "unknown network 'nope'" in unknown.stderr
     assert config.read_text(encoding="utf-8") == before
+
+
+def test_sources_add_takes_the_first_advertised_feed_that_reads(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    shipped_config(workspace)
+    good = feed_server.put("add-second.xml", rss({"title": "x"}, title="Deuxième flux"))
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="{href}">'
+        for href in (feed_server.url("/status/404"), good)
+    )
+    page = feed_server.put(
+        "add-two.html", f"<html><head>{links}</head></html>", content_type="text/html"
+    )
+    result = workspace.run("sources", "add", page)
+    assert result.returncode == 0, result.stderr
+    assert f"added source 'deuxieme-flux': {good} (found on {page})" in result.stdout
+    broken = feed_server.put(
+        "add-broken.html",
+        f'<html><head><link rel="alternate" type="application/atom+xml" '
+        f'href="{feed_server.url("/status/404")}"></head></html>',
+        content_type="text/html",
+    )
+    refused = workspace.run("sources", "add", broken)
+    assert refused.returncode == 1 and "advertises no feed that reads" in refused.stderr

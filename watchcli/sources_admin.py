@@ -146,13 +146,22 @@ def add_source(
             )
         for candidate in candidates:
             _refuse_known(config, candidate)
-        feed_url, discovered_from = candidates[0], url
-        answer = _get(config, feed_url, debug)
-        feed = parse_feed(
-            answer.body or b"", content_type=answer.content_type, url=answer.final_url
-        )
-        if not feed.format:
-            raise WatchError(f"{feed_url}, advertised by {url}, is not a feed: {feed.problem}")
+        problems = []
+        for candidate in candidates:  # in page order: the first that reads as a feed
+            try:
+                answer = _get(config, candidate, debug)
+            except WatchError as error:
+                problems.append(str(error))
+                continue
+            feed = parse_feed(
+                answer.body or b"", content_type=answer.content_type, url=answer.final_url
+            )
+            if feed.format:
+                feed_url, discovered_from = candidate, url
+                break
+            problems.append(f"{candidate}: {feed.problem}")
+        else:
+            raise WatchError(f"{url} advertises no feed that reads: {'; '.join(problems)}")
     source_id = _new_id(feed.title, feed_url, {s.id for s in config.sources})
     entry: dict[str, object] = {"id": source_id, "url": feed_url}
     if feed.title:

@@ -5,7 +5,8 @@ tags, triage state, notes and history (`exchange.py` reads and writes them as fi
 
 Import merges (README, "Moving and keeping data"), all in the caller's one transaction:
 - an item is the local item that has one of the record's sightings (same source and GUID),
-  else one with a sighting of the same canonical URL; else it is new (keeping its id when the
+  else one with a sighting of the same canonical URL, else of the same URI-like GUID (from any
+  source); else it is new (keeping its id when the
   id is free here, so a store filled from another's export lists the same ids);
 - sightings, notes and history lines are added when this item has none with their identity
   (source and GUID; author, time and text; author, time, action and detail);
@@ -193,6 +194,16 @@ class ExchangeStore:
             ).fetchone()
             if row:
                 return int(row[0])
+        # A URI-like GUID names the story wherever it is carried (as at fetch): the other
+        # network may call the same feed by another source id.
+        for sighting in record["sightings"]:
+            if "://" in sighting["guid"]:
+                row = self.db.execute(
+                    "SELECT item_id FROM sightings WHERE guid = ? ORDER BY id LIMIT 1",
+                    [sighting["guid"]],
+                ).fetchone()
+                if row:
+                    return int(row[0])
         return None
 
     def _insert_item(self, record: dict) -> int:
