@@ -309,3 +309,17 @@ def test_the_index_always_finds_exactly_the_items_whose_words_match(plan: list[S
         for word in WORDS:
             expected = {i for i, found_words in texts.items() if fold_word(word) in found_words}
             assert set(found(store, word)) == expected, word
+
+
+def test_what_the_triggers_read_is_one_item_by_id(store: Store) -> None:
+    """The triggers' statements (traced as comments, so not in test_ingest_plans) read the
+    text of one item: seeks by id, never a scan."""
+    plan = " ".join(
+        row[-1]
+        for row in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT id, title, summary, notes FROM items_search_text"
+            " WHERE id = 1"
+        )
+    )
+    assert "SCAN" not in plan.replace("SCAN (subquery", "").replace("SCAN CONSTANT", ""), plan
+    assert "notes_item" in plan, plan

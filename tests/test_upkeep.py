@@ -152,3 +152,29 @@ def test_keep_days_must_be_a_month_or_more(workspace: Workspace) -> None:
     result = workspace.run("maintain")
     assert result.returncode == 2
     assert "sources.toml:3:" in result.stderr and "keep_days" in result.stderr
+
+
+def test_pruning_leaves_no_dangling_row_and_foreign_keys_back_on(tmp_path: Path) -> None:
+    from watchcli.config import Source
+    from watchcli.models import Entry
+    from watchcli.upkeep import maintain_store
+
+    now = utcnow()
+    old = now - timedelta(days=400)
+    source = Source("a", "https://a/feed")
+    with Store.open(tmp_path / "w.db") as store:
+        for n in range(3):
+            entry = Entry(f"g{n}", f"https://a/{n}", "", f"Titre {n}", "Résumé", old, True)
+            with store.write():
+                item = store.insert_item(entry, source, lang=None, now=old)
+                store.insert_sighting(
+                    item, "a", entry, url_key=None, content_hash="c", how="new", score=None, now=old
+                )
+                store.near.reindex(item)
+            store.add_note(item, "note", by="lea", now=old)
+            store.set_status(item, "discarded" if n < 2 else "selected", by="lea", now=old)
+        report = maintain_store(store, keep_days=365, now=now)
+        assert report.pruned == 2 and report.items == 1
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert SearchStore(store.db).check()

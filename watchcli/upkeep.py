@@ -65,8 +65,7 @@ def maintain_store(
     before = _size(store.path)
     pruned = 0
     if keep_days is not None:
-        with store.write():
-            pruned = upkeep.prune_discarded(now - timedelta(days=keep_days))
+        pruned = upkeep.prune_discarded(now - timedelta(days=keep_days), store.write)
     if vacuum:
         upkeep.vacuum()
     return Upkeep(
