@@ -178,3 +178,15 @@ def test_pruning_leaves_no_dangling_row_and_foreign_keys_back_on(tmp_path: Path)
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert SearchStore(store.db).check()
+
+
+def test_maintain_waits_for_no_fetch(workspace: Workspace) -> None:
+    from filelock import FileLock
+
+    workspace.write_config([])
+    assert workspace.run("init").returncode == 0
+    with FileLock(str(workspace.db) + ".fetch.lock"):
+        result = workspace.run("maintain")
+    assert result.returncode == 75
+    assert "a fetch is running" in result.stderr and result.stderr.count("\n") == 1
+    assert workspace.run("maintain").returncode == 0

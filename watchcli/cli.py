@@ -893,8 +893,21 @@ def maintain(
     settings = _settings(ctx)
     config = settings.optional_config()
     keep_days = config.keep_days if config else None
-    with settings.open_store() as store:
-        report = maintain_store(store, keep_days=keep_days, now=utcnow(), vacuum=not no_vacuum)
+    store_path = settings.store_path()
+    # VACUUM holds the store for as long as it rewrites it: longer, on a large store, than a
+    # fetch waits for a lock. So no fetch meanwhile (cron's next one runs after), as fetch does.
+    lock = FileLock(str(store_path) + ".fetch.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise FetchLockedError(
+            f"a fetch is running on {store_path} (lock {lock.lock_file}); try again later"
+        ) from None
+    try:
+        with Store.open(store_path) as store:
+            report = maintain_store(store, keep_days=keep_days, now=utcnow(), vacuum=not no_vacuum)
+    finally:
+        lock.release()
     if as_json:
         print_json(
             {
