@@ -323,3 +323,19 @@ def test_what_the_triggers_read_is_one_item_by_id(store: Store) -> None:
     )
     assert "SCAN" not in plan.replace("SCAN (subquery", "").replace("SCAN CONSTANT", ""), plan
     assert "notes_item" in plan, plan
+
+
+def test_a_hit_in_the_summary_shows_an_excerpt_around_it_literally() -> None:
+    from watchcli.views import search_hit
+
+    query = parse_query("solidarite")
+    spans = lambda text: match_spans(text, query)  # noqa: E731
+    summary = "[bold]Un long début[/bold] " + "bla " * 40 + "pour la Solidarité " + "fin " * 30
+    hit = search_hit({"title": "Programme", "summary": summary}, spans)
+    first, second = hit.plain.split("\n")
+    assert first == "Programme"
+    assert second.startswith("…") and second.endswith("…") and "Solidarité" in second
+    marked = [hit.plain[s.start : s.end] for s in hit.spans if "reverse" in str(s.style)]
+    assert marked == ["Solidarité"]
+    shown = search_hit({"title": "[bold]x[/bold] solidarité", "summary": summary}, spans)
+    assert shown.plain == "[bold]x[/bold] solidarité"  # a title hit: no excerpt, no markup

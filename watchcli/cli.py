@@ -773,7 +773,7 @@ def search(
     """
     from watchcli.search import match_spans
     from watchcli.searching import search_items
-    from watchcli.views import highlighted
+    from watchcli.views import search_hit
 
     settings = _settings(ctx)
     query = " ".join(words)
@@ -801,7 +801,7 @@ def search(
             items_table(
                 items,
                 width=out.width,
-                render_title=lambda title: highlighted(title, lambda t: match_spans(t, parsed)),
+                render_title=lambda item: search_hit(item, lambda t: match_spans(t, parsed)),
             )
         )
     else:

@@ -36,11 +36,11 @@ def items_table(
     *,
     title: str | None = None,
     width: int = 80,
-    render_title: Callable[[str], Text] | None = None,
+    render_title: Callable[[dict], Text] | None = None,
 ) -> Table:
     """Items as rows; when they carry a `queue` rank (`list` for a member), a rule separates
     the member's queue (new items: theirs, their network's, unassigned) from the rest.
-    `render_title` turns a title into text (`search` highlights its matches)."""
+    `render_title` gives an item's title cell (`search` highlights its matches)."""
     table = Table(
         title=title, header_style="bold underline", box=None, padding=(0, 1), pad_edge=False
     )
@@ -67,7 +67,7 @@ def items_table(
         table.add_row(
             str(item["id"]),
             compact_date(item["published"]),
-            (render_title or safe)(item["title"]),
+            render_title(item) if render_title else safe(item["title"]),
             safe(", ".join(item["sources"])),
             safe(", ".join(item["tags"])),
             status,
@@ -280,3 +280,26 @@ def highlighted(value: str, spans: Callable[[str], list[tuple[int, int]]]) -> Te
     for start, end in spans(text.plain):
         text.stylize("bold reverse", start, end)
     return text
+
+
+def search_hit(item: dict, spans: Callable[[str], list[tuple[int, int]]], width: int = 90) -> Text:
+    """A search result's title, its matches highlighted; when the title has none, a dim line
+    of the summary around its first match says why the item was found."""
+    title = highlighted(item["title"], spans)
+    if spans(title.plain) or not item.get("summary"):
+        return title
+    summary = safe(item["summary"])
+    found = spans(summary.plain)
+    if not found:
+        return title
+    start = max(0, found[0][0] - width // 3)
+    excerpt = summary[start : start + width]
+    excerpt.stylize("dim")
+    for a, b in found:
+        if b > start and a < start + width:
+            excerpt.stylize("bold reverse", max(a - start, 0), min(b - start, width))
+    title.append("\n…" if start else "\n")
+    title.append_text(excerpt)
+    if start + width < len(summary):
+        title.append("…")
+    return title
