@@ -52,14 +52,36 @@ def write(run: FetchRun, source: Source, *entries: Entry) -> None:
     )
 
 
-def full_scans(plan: list[str]) -> list[str]:
+def full_scans(plan: list[str], ignore: frozenset[str] = frozenset()) -> list[str]:
     """The steps of a query plan that read a whole table or index (a CTE's rows aside)."""
     own = {line.split()[-1] for line in plan if line.startswith(("MATERIALIZE", "CO-ROUTINE"))}
     return [
         line
         for line in plan
-        if line.startswith("SCAN ") and line.split()[1] not in own | {"CONSTANT"}
+        if line.startswith("SCAN ") and line.split()[1] not in own | ignore | {"CONSTANT"}
     ]
+
+
+def parent_insert_checks(store: Store, sql: str) -> frozenset[str]:
+    """The tables whose foreign keys point at the table `sql` inserts into. With an AFTER
+    INSERT trigger on that table (the search index's, m008), the plan of an INSERT lists a scan
+    of each: SQLite's check that the new parent row settles a pending deferred violation, which
+    runs only while one is pending (OP_FkIfZero), never with immediate constraints."""
+    words = sql.split()
+    if len(words) < 3 or words[0].upper() != "INSERT":
+        return frozenset()
+    target = words[words.index(next(w for w in words if w.upper() == "INTO")) + 1]
+    tables = [
+        name for (name,) in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    return frozenset(
+        table
+        for table in tables
+        if any(
+            row[2] == target
+            for row in store.db.execute(f"PRAGMA foreign_key_list('{table}')").fetchall()
+        )
+    )
 
 
 def test_every_statement_of_an_entry_is_an_index_lookup(tmp_path: Path) -> None:
@@ -102,14 +124,21 @@ def test_every_statement_of_an_entry_is_an_index_lookup(tmp_path: Path) -> None:
     hows = dict(store.db.execute("SELECT how, count(*) FROM sightings GROUP BY how").fetchall())
     assert {"near", "url", "guid"} <= set(hows), hows  # every path was taken
 
+    # Statements run by triggers are traced as "-- …" comments (the search index's: each reads
+    # one item by id, checked in tests/test_search.py).
     queries = {
         sql
         for sql in statements
         if sql.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+        and not sql.lstrip().startswith("--")
     }
     for statistics in ("none", "after ANALYZE"):
         if statistics != "none":
             store.db.execute("ANALYZE")
         for sql in queries:
             plan = [row[-1] for row in store.db.execute("EXPLAIN QUERY PLAN " + sql)]
-            assert not full_scans(plan), (statistics, sql, plan)
+            assert not full_scans(plan, ignore=parent_insert_checks(store, sql)), (
+                statistics,
+                sql,
+                plan,
+            )

@@ -13,7 +13,7 @@ from watchcli.config import Source
 from watchcli.dates import iso
 from watchcli.errors import NotFoundError
 from watchcli.migrations import migrations
-from watchcli.models import Entry
+from watchcli.models import Entry, ItemFilter
 from watchcli.neardup import MatchText
 from watchcli.store import Store
 from watchcli.store_near import day_of
@@ -241,3 +241,73 @@ def test_figures_read_only_the_window_through_indexes(store: Store) -> None:
             row[-1] for row in plan if row[-1].startswith("SCAN ") and "CONSTANT" not in row[-1]
         ]
         assert not scans, (sql, scans)
+
+
+def test_the_search_index_is_built_for_the_items_of_an_older_store(tmp_path: Path) -> None:
+    from watchcli.search import parse_query
+    from watchcli.store_search import SearchStore
+
+    path = tmp_path / "watch.db"
+    old = Database(sqlite3.connect(path))
+    migrations.apply(old, stop_before="m008_search")
+    old.execute(
+        "INSERT INTO items (id, url, title, summary, published, first_seen, updated) "
+        "VALUES (4, 'https://a/1', 'Festival des solidarités', 'Éducation.', ?, ?, ?)",
+        [iso(NOW), iso(NOW), iso(NOW)],
+    )
+    old.execute(
+        "INSERT INTO notes (item_id, by, at, text) VALUES (4, 'lea', ?, 'Décembre')", [iso(NOW)]
+    )
+    old.conn.commit()
+    old.close()
+    with Store.open(path) as store:
+        search = SearchStore(store.db)
+        for words in ("solidarites", "decembre education"):
+            assert [i["id"] for i in search.search(parse_query(words), ItemFilter())] == [4]
+        assert search.check()
+
+
+def test_sightings_lose_the_link_that_repeats_their_url_and_the_seen_index_shrinks(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "watch.db"
+    old = Database(sqlite3.connect(path))
+    migrations.apply(old, stop_before="m009_leaner_sightings")
+    old.execute(
+        "INSERT INTO items (id, url, title, published, first_seen, updated) "
+        "VALUES (1, 'https://a/1', 'Un', ?, ?, ?)",
+        [iso(NOW), iso(NOW), iso(NOW)],
+    )
+    for n, (link, how) in enumerate(
+        [("https://a/1", "new"), ("https://a/1?utm_source=x", "url"), ("https://a/1", "near")]
+    ):
+        old.execute(
+            "INSERT INTO sightings (item_id, source_id, guid, url, link, title, content_hash,"
+            " seen, how) VALUES (1, ?, 'g', 'https://a/1', ?, 'Un', 'c', ?, ?)",
+            [f"s{n}", link, iso(NOW), how],
+        )
+    old.conn.commit()
+    old.close()
+    with Store.open(path) as store:
+        links = [link for (link,) in store.db.execute("SELECT link FROM sightings ORDER BY id")]
+        assert links == ["", "https://a/1?utm_source=x", ""]
+        (merged,) = store.db.execute(
+            "SELECT count(*) FROM sightings INDEXED BY sightings_seen "
+            "WHERE seen >= ? AND how != 'new'",
+            [iso(NOW - timedelta(days=1))],
+        ).fetchone()
+        assert merged == 2
+        assert store.figures(NOW - timedelta(days=1), NOW + timedelta(days=1))["merged"] == 2
+        with store.write():
+            store.insert_sighting(
+                1,
+                "s9",
+                entry(9, url="https://a/9"),
+                url_key=None,
+                content_hash="c",
+                how="url",
+                score=None,
+                now=NOW,
+            )
+        (stored,) = store.db.execute("SELECT link FROM sightings WHERE source_id = 's9'").fetchone()
+        assert stored == "https://example.org/9"  # differs from its URL: kept

@@ -721,6 +721,328 @@ def demo(
     run_demo(out, err, db=db or _settings(ctx).db)
 
 
+# --- finding and moving data: search, export, import, backup, upkeep ------------------------
+# (README, "Finding items again" and "Moving and keeping data"): each command calls one service.
+
+
+def _item_filter(
+    settings: Settings,
+    *,
+    since: str | None,
+    week: str | None,
+    source: list[str] | None,
+    tag: list[str] | None,
+    status: Status | None,
+    network: str | None,
+    assignee: str | None,
+    unassigned: bool,
+    mine: bool,
+    limit: int,
+) -> ItemFilter:
+    """The filters of `list`, read the same way."""
+    if network and (config := settings.optional_config()) and network not in config.networks:
+        known = ", ".join(config.networks) or "none"
+        raise UsageError(f"unknown network {network!r}; known: {known}")
+    if mine and assignee and assignee != settings.user:
+        raise UsageError("--mine and --assignee name different people; pass one of them")
+    seen_since, seen_until = week_bounds(week) if week else (None, None)
+    if since:
+        seen_since = max(filter(None, (seen_since, parse_since(since))))
+    return ItemFilter(
+        first_seen_since=seen_since,
+        first_seen_until=seen_until,
+        sources=tuple(source or ()),
+        tags=tuple(t.strip().lower() for t in tag or ()),
+        status=status.value if status else None,
+        network=network,
+        assignee=settings.user if mine else assignee,
+        unassigned=unassigned,
+        limit=limit or None,
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUERY...",
+            help='Words; "a phrase"; -word leaves out (after --, or quoted); word*.',
+            show_default=False,
+        ),
+    ],
+    since: SinceOption = None,
+    week: WeekOption = None,
+    source: Annotated[
+        list[str] | None, typer.Option(metavar="ID", help="Seen through this source.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="With this tag (repeatable: all)."),
+    ] = None,
+    status: Annotated[Status | None, typer.Option(help="new, selected or discarded.")] = None,
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="Assigned to this network.")
+    ] = None,
+    assignee: Annotated[
+        str | None, typer.Option(metavar="MEMBER", help="Held by this member.")
+    ] = None,
+    unassigned: Annotated[
+        bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
+    ] = False,
+    mine: Annotated[bool, typer.Option("--mine", help="Held by me (--as).")] = False,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=0, help="At most this many (0: all).")
+    ] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
+) -> None:
+    """Find items by the words of their title, summary and notes, accents and case aside.
+
+    Best match first (bm25), then newest. Takes the filters of `list`.
+    """
+    from watchcli.search import match_spans
+    from watchcli.searching import search_items
+    from watchcli.views import search_hit
+
+    settings = _settings(ctx)
+    query = " ".join(words)
+    item_filter = _item_filter(
+        settings,
+        since=since,
+        week=week,
+        source=source,
+        tag=tag,
+        status=status,
+        network=network,
+        assignee=assignee,
+        unassigned=unassigned,
+        mine=mine,
+        limit=limit,
+    )
+    with settings.open_store() as store:
+        parsed, items = search_items(store, query, item_filter)
+    if as_json:
+        print_json(
+            [{k: v for k, v in item.items() if k not in ("summary", "rank")} for item in items]
+        )
+    elif items:
+        out.print(
+            items_table(
+                items,
+                width=out.width,
+                render_title=lambda item: search_hit(item, lambda t: match_spans(t, parsed)),
+            )
+        )
+    else:
+        say_error(f"no items match {query!r}; try fewer words or widen the filters")
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv.")] = (
+        ExportFormat.jsonl
+    ),
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="WHEN", help="Only items new or changed since: 7d or 2026-11-01."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+    ] = None,
+) -> None:
+    """Items with their sightings, tags, status, holder, notes and history, for `import`."""
+    from watchcli.exchange import export_items
+
+    with _settings(ctx).open_store() as store:
+        count = export_items(
+            store,
+            fmt.value,
+            since=parse_since(since) if since else None,
+            now=utcnow(),
+            output=output,
+        )
+    if output is not None:
+        say(f"exported {count} items to {output}")
+
+
+@app.command("import")
+def import_items(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A file of `watchcli export`.")],
+) -> None:
+    """Merge another store's export: the same file twice changes nothing."""
+    from watchcli.exchange import import_file
+
+    settings = _settings(ctx)
+    config = settings.optional_config()
+    if config and config.networks:
+        require_member(config, settings.user)
+    with settings.open_store() as store:
+        if config:
+            store.sync_sources(config.sources)
+        report = import_file(store, file, now=utcnow())
+    unchanged = report.items - report.new_items - report.updated_items
+    say(
+        f"imported {file}: {report.items} items ({report.new_items} new, "
+        f"{report.updated_items} updated, {unchanged} unchanged); added {report.sightings} "
+        f"sightings, {report.tags} tags, {report.notes} notes, {report.history} history lines"
+    )
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A file, or a folder.")],
+) -> None:
+    """A consistent, compact copy of the live store, even while a fetch runs."""
+    from watchcli.upkeep import backup_store
+
+    with _settings(ctx).open_store() as store:
+        done = backup_store(store, path, now=utcnow())
+    say(f"backed up {done.items} items to {done.path} ({_mib(done.size)}, integrity ok)")
+
+
+@app.command()
+def maintain(
+    ctx: typer.Context,
+    no_vacuum: Annotated[
+        bool, typer.Option("--no-vacuum", help="Prune and measure, but do not compact.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Prune discarded items older than [store].keep_days, compact, and report the size."""
+    from watchcli.upkeep import maintain_store
+
+    settings = _settings(ctx)
+    config = settings.optional_config()
+    keep_days = config.keep_days if config else None
+    store_path = settings.store_path()
+    # VACUUM holds the store for as long as it rewrites it: longer, on a large store, than a
+    # fetch waits for a lock. So no fetch meanwhile (cron's next one runs after), as fetch does.
+    lock = FileLock(str(store_path) + ".fetch.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise FetchLockedError(
+            f"a fetch is running on {store_path} (lock {lock.lock_file}); try again later"
+        ) from None
+    try:
+        with Store.open(store_path) as store:
+            report = maintain_store(store, keep_days=keep_days, now=utcnow(), vacuum=not no_vacuum)
+    finally:
+        lock.release()
+    if as_json:
+        print_json(
+            {
+                "pruned": report.pruned,
+                "keep_days": report.keep_days,
+                "size_before": report.size_before,
+                "size": report.size,
+                "items": report.items,
+                "per_10k_items": report.per_10k_items,
+                "space": [{"name": n, "type": t, "bytes": b} for n, t, b in report.space],
+            }
+        )
+        return
+    if keep_days is None:
+        say("no [store].keep_days: nothing pruned")
+    else:
+        say(f"pruned {report.pruned} discarded items older than {keep_days} days")
+    say(
+        f"{settings.store_path()}: {_mib(report.size)} (was {_mib(report.size_before)}), "
+        f"{report.items} items, {_mib(report.per_10k_items)} per 10k items"
+    )
+    for name, kind, size in report.space[:12]:
+        say(f"  {_mib(size):>10}  {kind:<5}  {name}")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+# --- adding sources (README, "Adding sources") ----------------------------------------------
+
+
+@sources_app.command("add")
+def sources_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(metavar="URL", help="A feed, or a page that links one.")],
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="The network that curates it.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="Added to its items (repeatable)."),
+    ] = None,
+) -> None:
+    """Add a feed to sources.toml (comments kept); finds the feed of an HTML page."""
+    from watchcli.sources_admin import NoFeed, add_source
+
+    settings = _settings(ctx)
+    try:
+        added = add_source(
+            settings.config(), url, network=network, tags=list(tag or ()), debug=settings.debug
+        )
+    except NoFeed as no_feed:
+        sys.stdout.write(no_feed.skeleton + "\n")  # plain text: it holds the page's words
+        raise
+    found = f" (found on {added.discovered_from})" if added.discovered_from else ""
+    say(
+        f"added source '{added.id}': {added.url}{found} — {added.title or 'untitled'}, "
+        f"{added.entries} entries now"
+    )
+
+
+@sources_app.command("import-opml")
+def sources_import_opml(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An OPML 1 or 2 file.")],
+    network: Annotated[
+        str | None, typer.Option(metavar="NETWORK", help="The network that curates them.")
+    ] = None,
+) -> None:
+    """Add the feeds of an OPML file; folders and categories become tags."""
+    from watchcli.sources_admin import import_opml
+
+    report = import_opml(_settings(ctx).config(), file, network=network)
+    for url, why in report.duplicates:
+        say_error(f"skipped {url}: {why}")
+    for url, problem in report.invalid:
+        say_error(f"skipped {url}: invalid URL ({problem})")
+    for source_id, url in report.added:
+        say(f"added source '{source_id}': {url}")
+    tags = f", {len(report.new_tags)} new tags" if report.new_tags else ""
+    say(
+        f"{file}: {len(report.added)} sources added{tags}; {len(report.duplicates)} duplicates "
+        f"and {len(report.invalid)} invalid URLs skipped"
+    )
+
+
+@sources_app.command("export-opml")
+def sources_export_opml(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+    ] = None,
+) -> None:
+    """The configured sources as OPML 2.0, their tags as categories."""
+    from watchcli.sources_admin import export_opml
+
+    data = export_opml(_settings(ctx).config(), now=utcnow())
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 

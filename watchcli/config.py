@@ -136,6 +136,7 @@ class EmailSettings:
 class Config:
     path: Path
     store_path: Path | None = None  # [store].path resolved against the file's folder
+    keep_days: int | None = None  # [store].keep_days: discarded items older are pruned
     networks: dict[str, Network] = field(default_factory=dict)
     tags: Tags = field(default_factory=Tags)
     rules: tuple[Rule, ...] = ()
@@ -326,7 +327,7 @@ def _locate(text: str) -> dict[KeyPath, int]:
 # --- Validation ----------------------------------------------------------------------------------
 
 _TOP = ("store", "networks", "tags", "rules", "sources", "fetch", "dedupe", "digest", "email")
-_STORE = ("path",)
+_STORE = ("path", "keep_days")
 _NETWORK = ("name", "members")
 _RULE = ("tag", "any", "all")
 _SOURCE = (
@@ -479,6 +480,7 @@ class _Reader:
         return Config(
             path=self.path,
             store_path=self.store(data["store"]) if "store" in data else None,
+            keep_days=self.keep_days(data["store"]) if "store" in data else None,
             networks=networks,
             tags=tags,
             rules=self.rules(data.get("rules", []), tags),
@@ -494,6 +496,13 @@ class _Reader:
         if "path" not in table:
             return None
         return self.folder_path(self.string(("store", "path"), table["path"]))
+
+    def keep_days(self, value: object) -> int | None:
+        table = self.table(("store",), value, _STORE, "[store]")
+        if "keep_days" not in table:
+            return None
+        # At least a month: a feed still carrying a pruned entry would bring it back as new.
+        return self.integer(("store", "keep_days"), table["keep_days"], 30)
 
     def networks(self, value: object) -> dict[str, Network]:
         if not isinstance(value, dict):

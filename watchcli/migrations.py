@@ -321,3 +321,110 @@ def m007_near_tokens(db: Database) -> None:
         CREATE INDEX sightings_item ON sightings (item_id, source_id);
         """,
     )
+
+
+# The text an item is found by (README, "Finding items again"): its title, its summary and
+# its notes, in note order. The full-text index reads it from here when it is rebuilt, and the
+# triggers below give it the same values when they remove an item's old entry, so the two can
+# never disagree.
+_SEARCH_TEXT_VIEW = """
+    CREATE VIEW items_search_text AS
+    SELECT id, title, summary,
+           coalesce((SELECT group_concat(text, char(10)) FROM
+                        (SELECT text FROM notes WHERE item_id = items.id ORDER BY id)), '')
+               AS notes
+    FROM items
+"""
+
+
+def _search_sync(item: str) -> tuple[str, str]:
+    """The statements that take an item's entry out of the index, and put it back."""
+    out = (
+        "INSERT INTO items_fts (items_fts, rowid, title, summary, notes) "
+        f"SELECT 'delete', id, title, summary, notes FROM items_search_text WHERE id = {item};"
+    )
+    back = (
+        "INSERT INTO items_fts (rowid, title, summary, notes) "
+        f"SELECT id, title, summary, notes FROM items_search_text WHERE id = {item};"
+    )
+    return out, back
+
+
+@migrations()
+def m008_search(db: Database) -> None:
+    """`watchcli search`: an FTS5 index over the title, summary and notes of every item.
+
+    The index keeps no copy of the text (external content, read through `items_search_text`):
+    it holds only the tokens, folded by `unicode61 remove_diacritics 2`, so `solidarite` finds
+    « Solidarité ». Triggers keep it in step with every write, whoever makes it — fetch (a new
+    item, a changed entry), merge, split, notes, import, pruning — and the existing items are
+    indexed here, once.
+    """
+    old_item, new_item = _search_sync("old.id"), _search_sync("new.id")
+    old_note, new_note = _search_sync("old.item_id"), _search_sync("new.item_id")
+    _run_script(
+        db,
+        f"""
+        {_SEARCH_TEXT_VIEW};
+        CREATE VIRTUAL TABLE items_fts USING fts5 (
+            title, summary, notes,
+            content = 'items_search_text', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+            {new_item[1]}
+        END;
+        CREATE TRIGGER items_fts_before_update BEFORE UPDATE OF title, summary ON items BEGIN
+            {old_item[0]}
+        END;
+        CREATE TRIGGER items_fts_after_update AFTER UPDATE OF title, summary ON items BEGIN
+            {new_item[1]}
+        END;
+        CREATE TRIGGER items_fts_delete BEFORE DELETE ON items BEGIN
+            {old_item[0]}
+        END;
+        CREATE TRIGGER notes_fts_before_insert BEFORE INSERT ON notes BEGIN
+            {new_note[0]}
+        END;
+        CREATE TRIGGER notes_fts_after_insert AFTER INSERT ON notes BEGIN
+            {new_note[1]}
+        END;
+        CREATE TRIGGER notes_fts_before_update BEFORE UPDATE ON notes BEGIN
+            {old_note[0]}
+            {new_note[0].replace(";", " AND new.item_id != old.item_id;")}
+        END;
+        CREATE TRIGGER notes_fts_after_update AFTER UPDATE ON notes BEGIN
+            {old_note[1]}
+            {new_note[1].replace(";", " AND new.item_id != old.item_id;")}
+        END;
+        CREATE TRIGGER notes_fts_before_delete BEFORE DELETE ON notes BEGIN
+            {old_note[0]}
+        END;
+        CREATE TRIGGER notes_fts_after_delete AFTER DELETE ON notes BEGIN
+            {old_note[1]}
+        END;
+        INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+        """,
+    )
+
+
+@migrations()
+def m009_leaner_sightings(db: Database) -> None:
+    """Room the store did not need (README, "What takes the room"):
+
+    - `sightings.link` repeated `url` on most rows and is never read back: it is now '' when
+      the link as published is the canonical URL (an export writes it out again);
+    - `sightings_seen` served one question, the sightings merged in a window (`stats`, the
+      digest), which only counts merged ones: it now indexes only those (`how != 'new'`), not
+      the first sighting of every item.
+
+    The rows rewritten here leave free pages: `watchcli maintain` gives them back (VACUUM).
+    """
+    _run_script(
+        db,
+        """
+        UPDATE sightings SET link = '' WHERE link = url AND link != '';
+        DROP INDEX sightings_seen;
+        CREATE INDEX sightings_seen ON sightings (seen) WHERE how != 'new';
+        """,
+    )

@@ -333,7 +333,7 @@ class Store:
                 entry.guid,
                 entry.url,
                 url_key,
-                entry.link,
+                _link(entry),
                 entry.title,
                 content_hash,
                 iso(entry.published) if entry.dated else None,
@@ -368,7 +368,7 @@ class Store:
             [
                 entry.url,
                 url_key,
-                entry.link,
+                _link(entry),
                 entry.title,
                 content_hash,
                 iso(entry.published) if entry.dated else None,
@@ -979,6 +979,11 @@ def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
     if f.unassigned:
         where.append("i.assignee IS NULL AND i.network IS NULL")
     return where, params
+
+
+def _link(entry: Entry) -> str:
+    """The link as published, "" when it is the canonical URL (migration m009)."""
+    return "" if entry.link == entry.url else entry.link
 
 
 def _holder(assignee: str | None, network: str | None) -> str:

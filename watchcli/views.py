@@ -4,7 +4,7 @@ interpreted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from rich.console import Group
@@ -31,9 +31,16 @@ def short_date(value: str | None) -> str:
     return parse_iso(value).strftime("%Y-%m-%d %H:%M")
 
 
-def items_table(items: Iterable[dict], *, title: str | None = None, width: int = 80) -> Table:
+def items_table(
+    items: Iterable[dict],
+    *,
+    title: str | None = None,
+    width: int = 80,
+    render_title: Callable[[dict], Text] | None = None,
+) -> Table:
     """Items as rows; when they carry a `queue` rank (`list` for a member), a rule separates
-    the member's queue (new items: theirs, their network's, unassigned) from the rest."""
+    the member's queue (new items: theirs, their network's, unassigned) from the rest.
+    `render_title` gives an item's title cell (`search` highlights its matches)."""
     table = Table(
         title=title, header_style="bold underline", box=None, padding=(0, 1), pad_edge=False
     )
@@ -60,7 +67,7 @@ def items_table(items: Iterable[dict], *, title: str | None = None, width: int =
         table.add_row(
             str(item["id"]),
             compact_date(item["published"]),
-            safe(item["title"]),
+            render_title(item) if render_title else safe(item["title"]),
             safe(", ".join(item["sources"])),
             safe(", ".join(item["tags"])),
             status,
@@ -279,3 +286,35 @@ def preview_table(entries: Iterable[tuple[Entry, tuple[str, ...]]]) -> Table:
             date = Text("first seen", style="dim")
         table.add_row(date, safe(entry.title), safe(entry.url or entry.link), safe(", ".join(tags)))
     return table
+
+
+def highlighted(value: str, spans: Callable[[str], list[tuple[int, int]]]) -> Text:
+    """Feed text as literal `Text`, the parts `spans` finds in it styled: styles are spans
+    over the cleaned text, so no markup from the feed is ever interpreted."""
+    text = safe(value)
+    for start, end in spans(text.plain):
+        text.stylize("bold reverse", start, end)
+    return text
+
+
+def search_hit(item: dict, spans: Callable[[str], list[tuple[int, int]]], width: int = 90) -> Text:
+    """A search result's title, its matches highlighted; when the title has none, a dim line
+    of the summary around its first match says why the item was found."""
+    title = highlighted(item["title"], spans)
+    if spans(title.plain) or not item.get("summary"):
+        return title
+    summary = safe(item["summary"])
+    found = spans(summary.plain)
+    if not found:
+        return title
+    start = max(0, found[0][0] - width // 3)
+    excerpt = summary[start : start + width]
+    excerpt.stylize("dim")
+    for a, b in found:
+        if b > start and a < start + width:
+            excerpt.stylize("bold reverse", max(a - start, 0), min(b - start, width))
+    title.append("\n…" if start else "\n")
+    title.append_text(excerpt)
+    if start + width < len(summary):
+        title.append("…")
+    return title
