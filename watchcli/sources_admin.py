@@ -154,7 +154,7 @@ def add_source(
             raise NoFeed(
                 f'{url} is not a feed and its page advertises none (<link rel="alternate">); '
                 "give the feed's own URL, or watch the page itself with the [[sources]] table "
-                "printed above (README, \"Pages without a feed\")",
+                'printed above (README, "Pages without a feed")',
                 skeleton=page_skeleton(page.final_url or url, html=html),
             )
         for candidate in candidates:
