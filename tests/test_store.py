@@ -162,6 +162,24 @@ def test_sqlite_integrity_after_many_writes(store: Store) -> None:
         assert other.execute("SELECT count(*) FROM items").fetchone()[0] == 50
 
 
+def test_deleting_an_item_never_scans_a_table(store: Store) -> None:
+    """A merge or a pruning deletes items; SQLite then looks for the rows that still refer to
+    each one. Every column that refers to another table leads an index, so that look-up is a
+    seek, not a scan of a table of millions of rows."""
+    db = store.db.conn
+    tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    unindexed = []
+    for table in tables:
+        leading = set()
+        for index in db.execute(f"PRAGMA index_list('{table}')").fetchall():
+            columns = db.execute(f"PRAGMA index_info('{index[1]}')").fetchall()
+            leading.add(columns[0][2])
+        for reference in db.execute(f"PRAGMA foreign_key_list('{table}')").fetchall():
+            if reference[3] not in leading:
+                unindexed.append(f"{table}.{reference[3]} -> {reference[2]}")
+    assert unindexed == []
+
+
 def test_a_store_from_every_earlier_schema_upgrades_with_its_data(tmp_path: Path) -> None:
     names = [m.name for m in migrations.pending(Database(memory=True))]
     for stop in names[1:]:

@@ -428,3 +428,28 @@ def m009_leaner_sightings(db: Database) -> None:
         CREATE INDEX sightings_seen ON sightings (seen) WHERE how != 'new';
         """,
     )
+
+
+@migrations()
+def m010_near_tokens_without_reference(db: Database) -> None:
+    """`near_tokens` without its reference to `items`: deleting an item (a merge by hand, the
+    pruning of `maintain`) made SQLite look for rows still referring to it in the index, which
+    is filed by day and token, not by item: a scan of the whole index per deleted item (30 ms at
+    a million rows, seconds at a million items). The index is a cache of the representatives
+    (`near_reps`, which keeps its reference and its index by item); `NearStore.clear` removes an
+    item's rows from them, by key, before the item goes. The rows are copied in key order."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE near_tokens_new (
+            day INTEGER NOT NULL,        -- the item's date: days since the epoch (UTC)
+            token TEXT NOT NULL,
+            item_id INTEGER NOT NULL,    -- items (id); no reference: see m010
+            PRIMARY KEY (day, token, item_id)
+        ) WITHOUT ROWID;
+        INSERT INTO near_tokens_new (day, token, item_id)
+            SELECT day, token, item_id FROM near_tokens ORDER BY day, token, item_id;
+        DROP TABLE near_tokens;
+        ALTER TABLE near_tokens_new RENAME TO near_tokens;
+        """,
+    )
