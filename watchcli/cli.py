@@ -16,15 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from filelock import FileLock, Timeout
 from rich.console import Console
 
-from watchcli import __version__, services
-from watchcli.config import Config, load_config
-from watchcli.dates import parse_since, utcnow, week_bounds
+from watchcli import __version__
 from watchcli.errors import (
     EXIT_FAILED,
     FetchFailedError,
@@ -33,10 +30,11 @@ from watchcli.errors import (
     WatchError,
 )
 from watchcli.models import ItemFilter, Outcome, Status
-from watchcli.store import Store
-from watchcli.text import clean_text
-from watchcli.triage import Result, Triage, parse_tags, require_member, resolve_target
-from watchcli.views import item_detail, items_table, sources_table, stats_view
+
+if TYPE_CHECKING:  # imported where they are used: `--help` and small commands start faster
+    from watchcli.config import Config
+    from watchcli.store import Store
+    from watchcli.triage import Result, Triage
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -65,6 +63,8 @@ class Settings:
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
+        from watchcli.config import load_config
+
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
@@ -84,6 +84,8 @@ class Settings:
         return Path("watch.db")
 
     def open_store(self) -> Store:
+        from watchcli.store import Store
+
         return Store.open(self.store_path())
 
 
@@ -133,6 +135,8 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
+    from watchcli import services
+
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     if config is None and db is not None and services.demo_config_path(db).exists():
@@ -192,6 +196,10 @@ def fetch(
     ] = None,
 ) -> None:
     """Fetch every source, merge what was seen before, store the rest."""
+    from filelock import FileLock, Timeout
+
+    from watchcli.store import Store
+
     settings = _settings(ctx)
     config = settings.config()
     store_path = settings.store_path()
@@ -243,6 +251,7 @@ def _run_fetch(
 ):
     # Imported here: the fetch machinery (httpx, feedparser) would slow every other command.
     from watchcli.ingest import FetchRun, SourceReport
+    from watchcli.text import clean_text
 
     if not show_progress:
         run = FetchRun(
@@ -330,6 +339,10 @@ def list_items(
     items of their queue first (those they hold, their network's, unassigned), then the rest.
     --since and --week look at when an item was first seen. --json is always newest first.
     """
+    from watchcli import services
+    from watchcli.dates import parse_since, week_bounds
+    from watchcli.views import items_table
+
     settings = _settings(ctx)
     # The configuration only where it is needed: reading a store never depends on it.
     if network and (config := settings.optional_config()) and network not in config.networks:
@@ -374,6 +387,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="The item as JSON.")] = False,
 ) -> None:
     """One item: text, every sighting, tags, status, notes, history."""
+    from watchcli.views import item_detail
+
     with _settings(ctx).open_store() as store:
         item = store.get_item(item_id)
     if as_json:
@@ -396,6 +411,8 @@ TagOption = Annotated[
 
 
 def _triage(ctx: typer.Context, act: Callable[[Triage, Config], list[Result]]) -> None:
+    from watchcli.triage import Triage, require_member
+
     settings = _settings(ctx)
     config = settings.config()
     actor = require_member(config, settings.user)
@@ -413,12 +430,16 @@ def _triage(ctx: typer.Context, act: Callable[[Triage, Config], list[Result]]) -
 @app.command()
 def tag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
     """Add tags to items (ids from [tags], or any when allow_other = true)."""
+    from watchcli.triage import parse_tags
+
     _triage(ctx, lambda t, c: t.tag(item_ids, parse_tags(c, tags, known_only=True)))
 
 
 @app.command()
 def untag(ctx: typer.Context, item_ids: ItemIds, tags: TagOption) -> None:
     """Remove tags from items; fetch never adds them back."""
+    from watchcli.triage import parse_tags
+
     _triage(ctx, lambda t, c: t.untag(item_ids, parse_tags(c, tags, known_only=False)))
 
 
@@ -429,6 +450,8 @@ def assign(
     to: Annotated[str, typer.Option("--to", metavar="WHO", help="A network id or a member name.")],
 ) -> None:
     """Assign items to a network, or to a member (and their network)."""
+    from watchcli.triage import resolve_target
+
     _triage(ctx, lambda t, c: t.assign(item_ids, resolve_target(c, to)))
 
 
@@ -492,7 +515,10 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
 ) -> None:
     """The mutualisation figures: fetched, merged, handled per network and analyst, sources."""
+    from watchcli import services
+    from watchcli.dates import parse_since
     from watchcli.stats import Window
+    from watchcli.views import stats_view
 
     if week and since:
         raise UsageError("pass --week or --since, not both")
@@ -539,7 +565,9 @@ def merge(
     item_ids: Annotated[list[int], typer.Argument(metavar="ID ID...", show_default=False)],
 ) -> None:
     """Merge items into the first ID: every sighting of the others moves to it."""
+    from watchcli.dates import utcnow
     from watchcli.merging import merge_items
+    from watchcli.triage import require_member
 
     settings = _settings(ctx)
     actor = require_member(settings.config(), settings.user)
@@ -561,7 +589,9 @@ def split(
     ],
 ) -> None:
     """Make one sighting of an item an item of its own; it never merges back."""
+    from watchcli.dates import utcnow
     from watchcli.merging import split_sighting
+    from watchcli.triage import require_member
 
     settings = _settings(ctx)
     config = settings.config()
@@ -580,6 +610,9 @@ def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Sources with health as JSON.")] = False,
 ) -> None:
     """Configured sources with their health."""
+    from watchcli import services
+    from watchcli.views import sources_table
+
     settings = _settings(ctx)
     config = settings.config()
     with settings.open_store() as store:
@@ -671,6 +704,7 @@ def digest(
 ) -> None:
     """The weekly digest of the selected items, printed, written or sent by email."""
     from watchcli import publish
+    from watchcli.dates import utcnow
 
     settings = _settings(ctx)
     # Anybody may read: without a sources.toml, tags show as ids and analysts without network.
@@ -740,6 +774,8 @@ def _item_filter(
     limit: int,
 ) -> ItemFilter:
     """The filters of `list`, read the same way."""
+    from watchcli.dates import parse_since, week_bounds
+
     if network and (config := settings.optional_config()) and network not in config.networks:
         known = ", ".join(config.networks) or "none"
         raise UsageError(f"unknown network {network!r}; known: {known}")
@@ -803,7 +839,7 @@ def search(
     """
     from watchcli.search import match_spans
     from watchcli.searching import search_items
-    from watchcli.views import search_hit
+    from watchcli.views import items_table, search_hit
 
     settings = _settings(ctx)
     query = " ".join(words)
@@ -858,6 +894,7 @@ def export(
     ] = None,
 ) -> None:
     """Items with their sightings, tags, status, holder, notes and history, for `import`."""
+    from watchcli.dates import parse_since, utcnow
     from watchcli.exchange import export_items
 
     with _settings(ctx).open_store() as store:
@@ -878,7 +915,9 @@ def import_items(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A file of `watchcli export`.")],
 ) -> None:
     """Merge another store's export: the same file twice changes nothing."""
+    from watchcli.dates import utcnow
     from watchcli.exchange import import_file
+    from watchcli.triage import require_member
 
     settings = _settings(ctx)
     config = settings.optional_config()
@@ -902,6 +941,7 @@ def backup(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="A file, or a folder.")],
 ) -> None:
     """A consistent, compact copy of the live store, even while a fetch runs."""
+    from watchcli.dates import utcnow
     from watchcli.upkeep import backup_store
 
     with _settings(ctx).open_store() as store:
@@ -918,6 +958,10 @@ def maintain(
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
     """Prune discarded items older than [store].keep_days, compact, and report the size."""
+    from filelock import FileLock, Timeout
+
+    from watchcli.dates import utcnow
+    from watchcli.store import Store
     from watchcli.upkeep import maintain_store
 
     settings = _settings(ctx)
@@ -1033,6 +1077,7 @@ def sources_export_opml(
     ] = None,
 ) -> None:
     """The configured sources as OPML 2.0, their tags as categories."""
+    from watchcli.dates import utcnow
     from watchcli.sources_admin import export_opml
 
     data = export_opml(_settings(ctx).config(), now=utcnow())
@@ -1077,9 +1122,13 @@ def _fail(message: str, code: int) -> None:
 
 def say(line: str) -> None:
     """One line of result on stdout, never interpreted."""
+    from watchcli.text import clean_text
+
     sys.stdout.write(clean_text(line) + "\n")
 
 
 def say_error(line: str) -> None:
     """One diagnostic line on stderr: never wrapped, never styled, never interpreted."""
+    from watchcli.text import clean_text
+
     sys.stderr.write(clean_text(line) + "\n")
