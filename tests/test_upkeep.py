@@ -190,3 +190,42 @@ def test_maintain_waits_for_no_fetch(workspace: Workspace) -> None:
     assert result.returncode == 75
     assert "a fetch is running" in result.stderr and result.stderr.count("\n") == 1
     assert workspace.run("maintain").returncode == 0
+
+
+def test_maintain_drops_the_near_duplicate_index_of_old_items_only(tmp_path: Path) -> None:
+    """No new entry is compared with items dated months back: their index rows go, their
+    representatives stay (a merge or a split indexes them again), recent items keep theirs."""
+    from watchcli.config import Source
+    from watchcli.models import Entry
+    from watchcli.store_near import day_of
+    from watchcli.upkeep import NEAR_INDEX_DAYS, maintain_store
+
+    now = utcnow()
+    source = Source("a", "https://a/feed")
+    dates = {"old": now - timedelta(days=NEAR_INDEX_DAYS + 5), "recent": now - timedelta(days=2)}
+    with Store.open(tmp_path / "w.db") as store:
+        items = {}
+        for name, when in dates.items():
+            entry = Entry(name, f"https://a/{name}", "", f"Séisme au Maroc {name}", "", when, True)
+            with store.write():
+                items[name] = store.insert_item(entry, source, lang=None, now=when)
+                store.insert_sighting(
+                    items[name], "a", entry, url_key=None, content_hash="c", how="new",
+                    score=None, now=when,
+                )  # fmt: skip
+                store.near.reindex(items[name])
+
+        def indexed(name: str) -> int:
+            day = day_of(dates[name])
+            return store.db.execute(
+                "SELECT count(*) FROM near_tokens WHERE day = ? AND item_id = ?",
+                [day, items[name]],
+            ).fetchone()[0]
+
+        assert indexed("old") > 0 and indexed("recent") > 0
+        maintain_store(store, keep_days=None, now=now)
+        assert indexed("old") == 0 and indexed("recent") > 0
+        assert len(store.near.representative_texts(items["old"])) == 1
+        with store.write():
+            store.near.reindex(items["old"])
+        assert indexed("old") > 0

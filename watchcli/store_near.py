@@ -142,6 +142,11 @@ class NearStore:
             index_rows(item_id, day, text),
         )
 
+    def forget_index_before(self, day: int) -> int:
+        """Drop the index rows of the days before `day` (a range of the key's first column);
+        how many. The representatives stay: `reindex` makes an item's rows again."""
+        return self.db.execute("DELETE FROM near_tokens WHERE day < ?", [day]).rowcount
+
     def clear(self, item_id: int) -> None:
         """Remove an item's representatives and, through them, its index rows."""
         reps = self.db.execute(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from watchcli.errors import UsageError, WatchError
 from watchcli.store import Store
+from watchcli.store_near import day_of
 from watchcli.store_upkeep import UpkeepStore, integrity
 
 
@@ -57,6 +58,13 @@ def backup_store(store: Store, target: Path, *, now: datetime) -> Backup:
     return Backup(target, upkeep.count_items(), target.stat().st_size)
 
 
+# An entry is compared with the items dated within [dedupe].window_days of its own date, and
+# entries are news: the near-duplicate index of items dated more than this many days ago is
+# dropped by `maintain` (a third of a store of real feeds' index, README "What takes the room").
+# An entry dated that far back still joins its item by URL or GUID, never by similarity.
+NEAR_INDEX_DAYS = 90
+
+
 def maintain_store(
     store: Store, *, keep_days: int | None, now: datetime, vacuum: bool = True
 ) -> Upkeep:
@@ -66,6 +74,8 @@ def maintain_store(
     pruned = 0
     if keep_days is not None:
         pruned = upkeep.prune_discarded(now - timedelta(days=keep_days), store.write)
+    with store.write():
+        store.near.forget_index_before(day_of(now - timedelta(days=NEAR_INDEX_DAYS)))
     if vacuum:
         upkeep.vacuum()
     return Upkeep(
