@@ -68,7 +68,7 @@ NETWORKS = ("nord", "sud", "est", None)  # a quarter of the sources belong to no
 TAGS = ("eau", "sante", "climat", "migrations", "education")
 SYLLABLES = [c + v for c in "bdfklmnrstvz" for v in "aeiou"]
 CHUNK = 20_000  # items per build chunk
-BUILD_VERSION = 5  # bump when what `build` writes changes, so that --keep rebuilds
+BUILD_VERSION = 6  # bump when what `build` writes changes, so that --keep rebuilds
 WORKLOADS = ("plain", "templated", "hot")
 
 
@@ -360,7 +360,7 @@ def one_run(work: Path, workload: str, size: int, count: int, per_day: int, plan
     fetch.ingester = Ingester(store, config, now=NOW)
     timer = Timer()
     _instrument(store, timer)
-    slowest = [0.0]
+    times: list[float] = []
     store_new = fetch.ingester._store_new
 
     def timed_entry(*args, **kwargs):
@@ -368,7 +368,7 @@ def one_run(work: Path, workload: str, size: int, count: int, per_day: int, plan
         try:
             return store_new(*args, **kwargs)
         finally:
-            slowest[0] = max(slowest[0], time.perf_counter() - started)
+            times.append(time.perf_counter() - started)
 
     fetch.ingester._store_new = timed_entry  # type: ignore[method-assign]
     statements: list[str] = []
@@ -398,7 +398,8 @@ def one_run(work: Path, workload: str, size: int, count: int, per_day: int, plan
     return {
         "per_entry_ms": elapsed / count * 1000,
         "cpu_ms": cpu / count * 1000,
-        "slowest_ms": slowest[0] * 1000,
+        "slowest_ms": max(times) * 1000,
+        "slow_order": [i for i, t in enumerate(times) if t > 0.005],
         "parts_us": {k: v / count * 1e6 for k, v in parts.items()},
         "merged": merged,
         "db_mib": sum(p.stat().st_size for p in work.parent.glob(work.name + "*")) / 2**20,
@@ -442,6 +443,7 @@ def _summary(runs: list[dict]) -> dict:
         "cpu": statistics.median(r["cpu_ms"] for r in runs),
         "range": (times[0], times[-1]),
         "slowest": max(r["slowest_ms"] for r in runs),
+        "slow_order": [r["slow_order"] for r in runs],
         "middle": middle,
     }
 
@@ -529,6 +531,11 @@ def main() -> None:
             f"{workload:>10} {size:>9} {r['ms']:8.3f} {r['cpu']:7.3f} {r['slowest']:8.2f}"
             f" {m['VmRSS']:8.1f} {m['db_mib']:9.1f} {m['merged']:6}  {parts}"
         )
+    print()
+    for (workload, size), r in results.items():
+        over = [len(order) for order in r["slow_order"]]
+        where = sorted({i for order in r["slow_order"] for i in order})[:8]
+        print(f"{workload} {size}: entries over 5 ms per run {over}, at positions {where}")
     print()
     for workload in workloads:
         first = results[workload, sizes[0]]
