@@ -303,6 +303,25 @@ WeekOption = Annotated[
     str | None,
     typer.Option(metavar="WEEK", help="First seen in the ISO week: this, last or 2026-W48."),
 ]
+# The filters of `list`, which `search` takes too.
+SourceFilter = Annotated[
+    list[str] | None, typer.Option(metavar="ID", help="Seen through this source.")
+]
+TagFilter = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="TAG", help="With this tag (repeatable: all)."),
+]
+StatusFilter = Annotated[Status | None, typer.Option(help="new, selected or discarded.")]
+NetworkFilter = Annotated[
+    str | None, typer.Option(metavar="NETWORK", help="Assigned to this network.")
+]
+AssigneeFilter = Annotated[str | None, typer.Option(metavar="MEMBER", help="Held by this member.")]
+UnassignedFilter = Annotated[
+    bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
+]
+MineFilter = Annotated[bool, typer.Option("--mine", help="Held by me (--as).")]
+LimitOption = Annotated[int, typer.Option(metavar="N", min=0, help="At most this many (0: all).")]
+ItemsJson = Annotated[bool, typer.Option("--json", help="An array of items as JSON.")]
 
 
 @app.command("list")
@@ -310,28 +329,15 @@ def list_items(
     ctx: typer.Context,
     since: SinceOption = None,
     week: WeekOption = None,
-    source: Annotated[
-        list[str] | None, typer.Option(metavar="ID", help="Seen through this source.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", metavar="TAG", help="With this tag (repeatable: all)."),
-    ] = None,
-    status: Annotated[Status | None, typer.Option(help="new, selected or discarded.")] = None,
-    network: Annotated[
-        str | None, typer.Option(metavar="NETWORK", help="Assigned to this network.")
-    ] = None,
-    assignee: Annotated[
-        str | None, typer.Option(metavar="MEMBER", help="Held by this member.")
-    ] = None,
-    unassigned: Annotated[
-        bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
-    ] = False,
-    mine: Annotated[bool, typer.Option("--mine", help="Held by me (--as).")] = False,
-    limit: Annotated[
-        int, typer.Option(metavar="N", min=0, help="At most this many (0: all).")
-    ] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
+    source: SourceFilter = None,
+    tag: TagFilter = None,
+    status: StatusFilter = None,
+    network: NetworkFilter = None,
+    assignee: AssigneeFilter = None,
+    unassigned: UnassignedFilter = False,
+    mine: MineFilter = False,
+    limit: LimitOption = 50,
+    as_json: ItemsJson = False,
 ) -> None:
     """Items, newest first; for a member, their queue first.
 
@@ -340,29 +346,21 @@ def list_items(
     --since and --week look at when an item was first seen. --json is always newest first.
     """
     from watchcli import services
-    from watchcli.dates import parse_since, week_bounds
     from watchcli.views import items_table
 
     settings = _settings(ctx)
-    # The configuration only where it is needed: reading a store never depends on it.
-    if network and (config := settings.optional_config()) and network not in config.networks:
-        known = ", ".join(config.networks) or "none"
-        raise UsageError(f"unknown network {network!r}; known: {known}")
-    if mine and assignee and assignee != settings.user:
-        raise UsageError("--mine and --assignee name different people; pass one of them")
-    seen_since, seen_until = week_bounds(week) if week else (None, None)
-    if since:
-        seen_since = max(filter(None, (seen_since, parse_since(since))))
-    item_filter = ItemFilter(
-        first_seen_since=seen_since,
-        first_seen_until=seen_until,
-        sources=tuple(source or ()),
-        tags=tuple(t.strip().lower() for t in tag or ()),
-        status=status.value if status else None,
+    item_filter = _item_filter(
+        settings,
+        since=since,
+        week=week,
+        source=source,
+        tag=tag,
+        status=status,
         network=network,
-        assignee=settings.user if mine else assignee,
+        assignee=assignee,
         unassigned=unassigned,
-        limit=limit or None,
+        mine=mine,
+        limit=limit,
     )
     plain = not as_json and services.is_plain(item_filter)
     config = settings.optional_config() if plain else None
@@ -773,7 +771,8 @@ def _item_filter(
     mine: bool,
     limit: int,
 ) -> ItemFilter:
-    """The filters of `list`, read the same way."""
+    """The filters of `list` and `search`, read the same way. The configuration is read only
+    to check a --network: reading a store never depends on it."""
     from watchcli.dates import parse_since, week_bounds
 
     if network and (config := settings.optional_config()) and network not in config.networks:
@@ -810,28 +809,15 @@ def search(
     ],
     since: SinceOption = None,
     week: WeekOption = None,
-    source: Annotated[
-        list[str] | None, typer.Option(metavar="ID", help="Seen through this source.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", metavar="TAG", help="With this tag (repeatable: all)."),
-    ] = None,
-    status: Annotated[Status | None, typer.Option(help="new, selected or discarded.")] = None,
-    network: Annotated[
-        str | None, typer.Option(metavar="NETWORK", help="Assigned to this network.")
-    ] = None,
-    assignee: Annotated[
-        str | None, typer.Option(metavar="MEMBER", help="Held by this member.")
-    ] = None,
-    unassigned: Annotated[
-        bool, typer.Option("--unassigned", help="Assigned to no network and no member.")
-    ] = False,
-    mine: Annotated[bool, typer.Option("--mine", help="Held by me (--as).")] = False,
-    limit: Annotated[
-        int, typer.Option(metavar="N", min=0, help="At most this many (0: all).")
-    ] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="An array of items as JSON.")] = False,
+    source: SourceFilter = None,
+    tag: TagFilter = None,
+    status: StatusFilter = None,
+    network: NetworkFilter = None,
+    assignee: AssigneeFilter = None,
+    unassigned: UnassignedFilter = False,
+    mine: MineFilter = False,
+    limit: LimitOption = 50,
+    as_json: ItemsJson = False,
 ) -> None:
     """Find items by the words of their title, summary and notes, accents and case aside.
 

@@ -92,14 +92,7 @@ def import_opml(config: Config, path: Path, *, network: str | None) -> OpmlRepor
         source_id = _new_id(feed.title, feed.url, taken)
         taken.add(source_id)
         known[key] = source_id
-        entry: dict[str, object] = {"id": source_id, "url": feed.url}
-        if feed.title:
-            entry["name"] = feed.title
-        if network:
-            entry["network"] = network
-        if tags:
-            entry["tags"] = list(dict.fromkeys(tags))
-        entries.append(entry)
+        entries.append(_source_entry(source_id, feed.url, feed.title, network, tags))
         report.added.append((source_id, feed.url))
     if entries:
         append_to_config(config.path, entries, report.new_tags)
@@ -176,15 +169,23 @@ def add_source(
         else:
             raise WatchError(f"{url} advertises no feed that reads: {'; '.join(problems)}")
     source_id = _new_id(feed.title, feed_url, {s.id for s in config.sources})
-    entry: dict[str, object] = {"id": source_id, "url": feed_url}
-    if feed.title:
-        entry["name"] = feed.title
+    entry = _source_entry(source_id, feed_url, feed.title, network, tags)
+    append_to_config(config.path, [entry], {})
+    return Added(source_id, feed_url, feed.title, len(feed.entries), discovered_from)
+
+
+def _source_entry(
+    source_id: str, url: str, title: str, network: str | None, tags: list[str]
+) -> dict[str, object]:
+    """The `[[sources]]` table of a new source: only the keys that say something."""
+    entry: dict[str, object] = {"id": source_id, "url": url}
+    if title:
+        entry["name"] = title
     if network:
         entry["network"] = network
     if tags:
         entry["tags"] = list(dict.fromkeys(tags))
-    append_to_config(config.path, [entry], {})
-    return Added(source_id, feed_url, feed.title, len(feed.entries), discovered_from)
+    return entry
 
 
 def _refuse_known(config: Config, url: str) -> None:
