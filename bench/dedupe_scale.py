@@ -58,6 +58,7 @@ from watchcli.config import Config, Source
 from watchcli.dates import iso
 from watchcli.ingest import FetchRun, Ingester, settle_heap
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome
+from watchcli.prepared import Packed
 from watchcli.store import Store
 from watchcli.store_near import DOCUMENTS, day_of, index_rows
 
@@ -382,7 +383,7 @@ def one_run(work: Path, workload: str, size: int, count: int, per_day: int, plan
         fetch._write_one(
             source,
             FetchResult(source_id, Outcome.OK, 200, final_url=source.url, body_hash=source_id),
-            FeedContent("rss", title=source_id, entries=tuple(feed)),
+            Packed.of(FeedContent("rss", title=source_id, entries=tuple(feed))),
         )
     store.db.conn.set_trace_callback(None)
     store.close()

@@ -14,10 +14,12 @@ serves a folder of real feed files instead (each file one feed).
 Each tool runs three phases on a fresh store: cold, an unchanged re-fetch, then a re-fetch
 after 10 % of the feeds gained 1–3 entries (generated farm only). Per tool and phase: wall
 time, CPU (user + system of the whole process tree: this process is made a child subreaper,
-so every descendant, orphans included, is reaped here and counted), peak RSS of the tree
-(polled every 10 ms), the entries in the tool's own store (so a tool that silently failed is
-caught), the requests it made, how many were conditional and how many got a 304. Rounds take
-the tools in turns; medians are printed, then watchcli's ratio to the fastest peer.
+so every descendant, orphans included, is reaped here and counted), peak memory of the tree
+polled every 10 ms (the sum of its processes' RSS, and of their PSS, which counts a page that
+a fork server shares with its workers once; watchcli's peak by process is printed too), the
+entries in the tool's own store (so a tool that silently failed is caught), the requests it
+made, how many were conditional and how many got a 304. Rounds take the tools in turns;
+medians are printed, then watchcli's ratio to the fastest peer.
 
 A missing peer (`apt-get install newsboat sfeed`) is skipped with a note.
 """
@@ -261,20 +263,46 @@ def become_subreaper() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
-def _session_rss(session: int) -> int:
-    """Resident bytes of every process of a session."""
-    total = 0
+def _session_memory(session: int) -> tuple[int, int, dict[str, int]]:
+    """Resident bytes of every process of a session: the sum of their RSS, the sum of their
+    PSS (shared pages divided among the processes sharing them: a worker forked from a
+    server counts only its own pages), and the RSS of each process by its role."""
+    total = pss = 0
+    each: dict[str, int] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[3]) != session:  # field 6 of stat: the session id
+                continue
+            rss = int(fields[21]) * resource.getpagesize()  # field 24: rss in pages
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[3]) == session:  # field 6 of stat: the session id
-            total += int(fields[21]) * resource.getpagesize()  # field 24: rss in pages
-    return total
+        total += rss
+        pss += next(
+            (
+                int(line.split()[1]) * 1024
+                for line in rollup.splitlines()
+                if line.startswith("Pss:")
+            ),
+            0,
+        )
+        each[f"{_role(argv)} {pid}"] = rss
+    return total, pss, each
+
+
+def _role(argv: list[bytes]) -> str:
+    """A process's part in a run: the tool, the fork server or a worker of it."""
+    line = b" ".join(argv).decode(errors="replace")
+    if "forkserver import main" in line:
+        return "fork server"
+    if "multiprocessing" in line or "spawn_main" in line:
+        return "worker"
+    return Path(argv[0].decode(errors="replace")).name or "?"
 
 
 @dataclass
@@ -284,10 +312,12 @@ class Measure:
     rss: int
     code: int
     stderr: str
+    pss: int = 0
+    by_process: dict[str, int] = field(default_factory=dict)  # peak RSS of each process
 
 
 def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> Measure:
-    """Run `command` in its own session; wall, CPU and peak RSS of its whole tree."""
+    """Run `command` in its own session; wall, CPU and peak memory of its whole tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -298,21 +328,25 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> Measure:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    peak = 0
+    peak = peak_pss = 0
+    by_process: dict[str, int] = {}
     while process.poll() is None:
-        peak = max(peak, _session_rss(process.pid))
+        rss, pss, each = _session_memory(process.pid)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+        for name, value in each.items():
+            by_process[name] = max(by_process.get(name, 0), value)
         time.sleep(0.01)
     wall = time.perf_counter() - started
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     # Reap the orphans of the tree (a fork server and its workers end after their parent).
     deadline = time.monotonic() + 10
-    while _session_rss(process.pid) and time.monotonic() < deadline:
+    while _session_memory(process.pid)[0] and time.monotonic() < deadline:
         _reap()
         time.sleep(0.01)
     _reap()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measure(wall, cpu, peak, process.returncode, stderr.strip()[-300:])
+    return Measure(wall, cpu, peak, process.returncode, stderr.strip()[-300:], peak_pss, by_process)
 
 
 def _reap() -> None:
@@ -563,8 +597,9 @@ def main() -> None:
 
 def report(results: dict[tuple[str, str], list[Row]], tools: list[type[Tool]]) -> None:
     print()
-    print(f"{'tool':9} {'phase':9} {'wall s':>7} {'cpu s':>7} {'RSS MiB':>8} {'stored':>7} "
-          f"{'requests':>8} {'cond.':>6} {'304':>5} {'peak conn':>9}  check")  # fmt: skip
+    print(f"{'tool':9} {'phase':9} {'wall s':>7} {'cpu s':>7} {'RSS MiB':>8} {'PSS MiB':>8} "
+          f"{'stored':>7} {'requests':>8} {'cond.':>6} {'304':>5} {'peak conn':>9}  "
+          "check")  # fmt: skip
     medians: dict[tuple[str, str], tuple[float, float]] = {}
     for cls in tools:
         for phase in PHASES:
@@ -574,6 +609,7 @@ def report(results: dict[tuple[str, str], list[Row]], tools: list[type[Tool]]) -
             wall = statistics.median(r.measure.wall for r in rows)
             cpu = statistics.median(r.measure.cpu for r in rows)
             rss = statistics.median(r.measure.rss for r in rows) / 2**20
+            pss = statistics.median(r.measure.pss for r in rows) / 2**20
             last = rows[-1]
             medians[cls.name, phase] = (wall, cpu)
             check = "ok"
@@ -583,8 +619,8 @@ def report(results: dict[tuple[str, str], list[Row]], tools: list[type[Tool]]) -
                 check += f" (exit {last.measure.code}: {last.measure.stderr[:80]!r})"
             c = last.counters
             print(
-                f"{cls.name:9} {phase:9} {wall:7.2f} {cpu:7.2f} {rss:8.1f} {last.stored:7d} "
-                f"{c['requests']:8d} {c['conditional']:6d} {c['not_modified']:5d} "
+                f"{cls.name:9} {phase:9} {wall:7.2f} {cpu:7.2f} {rss:8.1f} {pss:8.1f} "
+                f"{last.stored:7d} {c['requests']:8d} {c['conditional']:6d} {c['not_modified']:5d} "
                 f"{c['peak_connections']:9d}  {check}"
             )
     peers = [cls.name for cls in tools if cls.name not in ("watchcli", "baseline")]
@@ -598,6 +634,16 @@ def report(results: dict[tuple[str, str], list[Row]], tools: list[type[Tool]]) -
                 f"{phase:9} watchcli / baseline: wall ×{wall / base_wall:.2f}, "
                 f"cpu ×{cpu / max(base_cpu, 1e-3):.2f}"
             )
+    cold = results.get(("watchcli", "cold"))
+    if cold:
+        peaks = cold[-1].measure.by_process
+        shown = ", ".join(
+            f"{name.rsplit(' ', 1)[0]} {rss / 2**20:.0f}" for name, rss in peaks.items()
+        )
+        print(f"watchcli cold, peak RSS by process (MiB, last round): {shown}")
+    if cold and cold[-1].stored:
+        cpu = statistics.median(r.measure.cpu for r in cold)
+        print(f"watchcli cold CPU per stored entry: {cpu / cold[-1].stored * 1000:.2f} ms")
     if "watchcli" not in {cls.name for cls in tools} or not peers:
         return
     print()
@@ -614,10 +660,6 @@ def report(results: dict[tuple[str, str], list[Row]], tools: list[type[Tool]]) -
             f"{phase:9} watchcli / fastest peer: wall ×{ours[0] / best_wall:.2f} ({wall_peer}), "
             f"cpu ×{ours[1] / max(best_cpu, 1e-3):.2f} ({cpu_peer})"
         )
-    cold = results.get(("watchcli", "cold"))
-    if cold and cold[-1].stored:
-        cpu = statistics.median(r.measure.cpu for r in cold)
-        print(f"watchcli cold CPU per stored entry: {cpu / cold[-1].stored * 1000:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 from watchcli.config import Config, Rule, Source
 from watchcli.ingest import FetchRun
 from watchcli.models import Entry, FeedContent, FetchResult, Outcome
+from watchcli.prepared import Packed
 from watchcli.store import Store
 
 NOW = datetime(2026, 3, 16, 8, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ def write(run: FetchRun, source: Source, *entries: Entry) -> None:
     run._write_one(
         source,
         FetchResult(source.id, Outcome.OK, 200, final_url=source.url, body_hash="h"),
-        FeedContent("rss", entries=entries),
+        Packed.of(FeedContent("rss", entries=entries)),
     )
 
 

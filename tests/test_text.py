@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from watchcli import text
 from watchcli.text import clean_text, fold, html_to_text, looks_like_html, truncate
 
 ESC = "\x1b"
@@ -214,3 +216,58 @@ def test_truncate(s: str, n: int, expected: str) -> None:
 @given(st.text(max_size=200), st.integers(min_value=0, max_value=150))
 def test_truncate_never_exceeds_n(s: str, n: int) -> None:
     assert len(truncate(s, n)) <= n
+
+
+# --- the fast paths of clean_text against the plain definitions they replace ---------------
+
+
+def _strip_invisible_by_character(s: str) -> str:
+    """The definition: every character looked at by its Unicode category."""
+    s = text._ESCAPE_RE.sub("", s)
+    s = text._NEWLINE_RE.sub(lambda m: text._NEWLINES[m.group()], s)
+    out = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            if ch in "\t\n":
+                out.append(ch)
+            elif "\x1c" <= ch <= "\x1f":
+                out.append(" ")
+        elif cat == "Cf":
+            if ch in "\u200c\u200d":
+                out.append(ch)
+        elif cat != "Cs":
+            out.append(ch)
+    return "".join(out)
+
+
+def _collapse_by_run(s: str) -> str:
+    """The definition: each run of whitespace, unless one lone (narrow) no-break space."""
+    return re.sub(r"\s+", lambda m: m.group() if m.group() in "\u00a0\u202f" else " ", s).strip()
+
+
+def test_every_control_format_and_surrogate_character_is_a_suspect() -> None:
+    missed = [
+        f"U+{cp:04X}"
+        for cp in range(0x110000)
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs")
+        and chr(cp) not in "\t\n"
+        and not text._SUSPECT_RE.match(chr(cp))
+    ]
+    assert not missed, f"add to text._SUSPECT_RE: {missed}"
+
+
+_TRICKY = st.sampled_from(
+    list("\t\n\r\x0b\x0c\x1c\x1f\x1b\x7f\x85\x9b\xa0\xad\u200b\u200c\u200d\u202e\u2028\u2029")
+    + list("\u202f\u3000\u2003\ufeff\ud800\U000e0041 a[]")
+)
+
+
+@given(st.text(st.one_of(st.characters(), _TRICKY), max_size=80))
+def test_strip_invisible_is_its_definition(s: str) -> None:
+    assert text._strip_invisible(s) == _strip_invisible_by_character(s)
+
+
+@given(st.text(st.one_of(st.characters(), _TRICKY), max_size=80))
+def test_collapse_line_is_its_definition(s: str) -> None:
+    assert text._collapse_line(s) == _collapse_by_run(s)

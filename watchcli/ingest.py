@@ -27,9 +27,8 @@ from watchcli.config import Config, Source
 from watchcli.dates import parse_iso, utcnow
 from watchcli.errors import UsageError
 from watchcli.fetch import PAGE_ACCEPT, Fetcher, FetchRequest, make_client
-from watchcli.models import Entry, FeedContent, FetchResult, Outcome, RunSummary
-from watchcli.page import read_page
-from watchcli.parse import read_feed
+from watchcli.models import Entry, FetchResult, Outcome, RunSummary
+from watchcli.prepared import EntryText, Packed, read_feed_for_writer, read_page_for_writer
 from watchcli.rules import MatchText, Rules
 from watchcli.store import SightingMatch, SourceState, Store
 from watchcli.store_near import REPS, Representative, day_of, is_new_representative
@@ -95,16 +94,24 @@ class Ingester:
         return self._weights
 
     def store_entries(
-        self, source: Source, entries: tuple[Entry, ...], *, lang: str | None, now: datetime
+        self,
+        source: Source,
+        entries: tuple[Entry, ...],
+        *,
+        lang: str | None,
+        now: datetime,
+        texts: tuple[EntryText, ...] = (),
     ) -> EntryCounts:
-        """Call inside `store.write()`."""
+        """Call inside `store.write()`. `texts`: the entries' `EntryText`, when the parse
+        worker prepared them; else they are prepared here."""
         counts = EntryCounts()
         if source.dedupe and entries:
             self.weights.prefetch(())  # the run's one-time setup (the prior), not an entry's
         fresh: list[tuple[Entry, MatchText, neardup.MatchText]] = []
         guids: set[str] = set()
-        for entry in entries:
-            text = MatchText.of_entry(entry)
+        prepared = texts if len(texts) == len(entries) else (None,) * len(entries)
+        for entry, ready in zip(entries, prepared, strict=True):
+            text = ready.keywords if ready else MatchText.of_entry(entry)
             if not self.rules.keep(text, source):
                 counts.filtered += 1
             elif entry.guid in guids:
@@ -112,7 +119,8 @@ class Ingester:
             elif known := self.store.find_sighting(source.id, entry.guid):
                 self._update(source, entry, text, known, now=now, counts=counts)
             else:
-                fresh.append((entry, text, neardup.match_text(entry.title, entry.summary)))
+                near = ready.near if ready else neardup.match_text(entry.title, entry.summary)
+                fresh.append((entry, text, near))
             guids.add(entry.guid)
         for entry, text, near_text in fresh:
             self._store_new(source, entry, text, near_text, lang=lang, now=now, counts=counts)
@@ -369,7 +377,7 @@ class FetchRun:
         sources = self._to_fetch(states, utcnow())
         if not sources:
             return
-        answers: asyncio.Queue[tuple[int, FetchResult, FeedContent | None]] = asyncio.Queue()
+        answers: asyncio.Queue[tuple[int, FetchResult, Packed | None]] = asyncio.Queue()
         writer = asyncio.create_task(self._write_all(sources, answers))
         done: set[str] = set()
         with _ParsePool() as pool:
@@ -393,6 +401,7 @@ class FetchRun:
                     content = None
                     if result.outcome is Outcome.OK and result.body is not None:
                         content = await pool.read(result, utcnow(), source)
+                        result = replace(result, body=None)  # read: no need to keep it waiting
                     done.add(source.id)
                     await answers.put((position, result, content))
 
@@ -413,12 +422,12 @@ class FetchRun:
     async def _write_all(
         self,
         sources: list[Source],
-        answers: asyncio.Queue[tuple[int, FetchResult, FeedContent | None]],
+        answers: asyncio.Queue[tuple[int, FetchResult, Packed | None]],
     ) -> None:
         """Write the answers in the order of `sources.toml`, whatever order they come in: the
         items a run makes depend on the feeds, never on which server answered first. An answer
         that comes early waits (parsed, in memory) for those before it."""
-        waiting: dict[int, tuple[FetchResult, FeedContent | None]] = {}
+        waiting: dict[int, tuple[FetchResult, Packed | None]] = {}
         for position, source in enumerate(sources):
             while position not in waiting:
                 arrived, result, content = await answers.get()
@@ -427,9 +436,10 @@ class FetchRun:
             self._report(report)
 
     def _write_one(
-        self, source: Source, result: FetchResult, content: FeedContent | None
+        self, source: Source, result: FetchResult, packed: Packed | None
     ) -> SourceReport:
         now = utcnow()
+        content = packed.open() if packed else None
         store = self.store
         report = SourceReport(source.id, result.outcome, status=result.status, error=result.error)
         if result.outcome is Outcome.NOT_MODIFIED:
@@ -447,7 +457,9 @@ class FetchRun:
         elif result.outcome is Outcome.OK and content is not None and content.format:
             lang = source.lang or (content.language[:2].lower() or None)
             with store.write():
-                counts = self.ingester.store_entries(source, content.entries, lang=lang, now=now)
+                counts = self.ingester.store_entries(
+                    source, content.entries, lang=lang, now=now, texts=content.texts
+                )
                 store.record_fetch_ok(
                     source.id,
                     now=now,
@@ -536,9 +548,9 @@ class _ParsePool:
                 max_workers=max(1, min(os.cpu_count() or 1, 8)),
                 mp_context=multiprocessing.get_context("forkserver"),
             )
-            self._executor.submit(importlib.import_module, "watchcli.parse")
+            self._executor.submit(importlib.import_module, "watchcli.prepared")
 
-    async def read(self, result: FetchResult, seen_at: datetime, source: Source) -> FeedContent:
+    async def read(self, result: FetchResult, seen_at: datetime, source: Source) -> Packed:
         """The body read as its source's kind says: a feed, or a page and its selectors."""
         self.start()
         assert self._executor is not None and result.body is not None
@@ -546,7 +558,7 @@ class _ParsePool:
         if source.page is not None:
             return await loop.run_in_executor(
                 self._executor,
-                read_page,
+                read_page_for_writer,
                 result.body,
                 result.content_type,
                 result.final_url,
@@ -555,7 +567,7 @@ class _ParsePool:
             )
         return await loop.run_in_executor(
             self._executor,
-            read_feed,
+            read_feed_for_writer,
             result.body,
             result.content_type,
             result.final_url,

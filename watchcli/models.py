@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class FeedContent:
     language: str = ""
     problem: str | None = None
     entries: tuple[Entry, ...] = ()
+    # `prepared.EntryText` of each entry, when the worker prepared them (else empty)
+    texts: tuple[Any, ...] = ()
 
 
 class Outcome(StrEnum):

@@ -341,7 +341,7 @@ class MatchText:
         return _decode(encoded)
 
 
-@lru_cache(maxsize=4096)  # an item's representatives come back entry after entry
+@lru_cache(maxsize=1024)  # an item's representatives come back entry after entry
 def _decode(encoded: str) -> MatchText:
     words, lede_words, names, head = (tuple(f.split()) for f in encoded.split("\t"))
     return _match_text(words, lede_words, frozenset(names), frozenset(head))

@@ -46,39 +46,48 @@ _NEWLINE_RE = re.compile("|".join(map(re.escape, _NEWLINES)))
 # isolates, LRM/RLM/ALM, zero-width space, word joiner, soft hyphen, BOM, tag characters...
 _KEPT_FORMAT = frozenset("\u200c\u200d")
 
-# A single no-break space (or the narrow one French typography puts before ; : ! ? and inside
-# « ») is kept as it is; any other run of whitespace becomes one plain space.
-_KEPT_SPACES = frozenset({"\u00a0", "\u202f"})
-_SPACES_RE = re.compile(r"\s+")
 _PARAGRAPH_RE = re.compile(r"\n\s*\n|\u2029")
+
+
+# Every character `_strip_invisible` may drop or change: the control (Cc), format (Cf) and
+# surrogate (Cs) code points, with margins for the Cf characters later Unicode versions add,
+# except tab and newline, which stay. `_drop_invisible` decides each one by its category, so
+# the class only has to cover them all (tests/test_text.py checks it on this Python's Unicode);
+# text without any such character, nearly all of it, is never looked at character by
+# character.
+_SUSPECT_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891"
+    "\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ud800-\udfff\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _drop_invisible(m: re.Match[str]) -> str:
+    ch = m.group()
+    cat = unicodedata.category(ch)
+    if cat == "Cc":  # tab and newline are not suspects
+        return " " if "\x1c" <= ch <= "\x1f" else ""  # information separators part words
+    if cat == "Cf":
+        return ch if ch in _KEPT_FORMAT else ""
+    return "" if cat == "Cs" else ch  # lone surrogates cannot be encoded anywhere
 
 
 def _strip_invisible(s: str) -> str:
     """Drop escape sequences, control and format characters; keep whitespace controls."""
     s = _ESCAPE_RE.sub("", s)
     s = _NEWLINE_RE.sub(lambda m: _NEWLINES[m.group()], s)
-    out: list[str] = []
-    for ch in s:
-        cat = unicodedata.category(ch)
-        if cat == "Cc":
-            if ch in "\t\n":
-                out.append(ch)
-            elif "\x1c" <= ch <= "\x1f":  # information separators: keep the words apart
-                out.append(" ")
-        elif cat == "Cf":
-            if ch in _KEPT_FORMAT:
-                out.append(ch)
-        elif cat != "Cs":  # lone surrogates cannot be encoded anywhere
-            out.append(ch)
-    return "".join(out)
+    return _SUSPECT_RE.sub(_drop_invisible, s)
+
+
+# A single no-break space (or the narrow one French typography puts before ; : ! ? and inside
+# « ») is kept as it is; any other run of whitespace becomes one plain space. This matches the
+# runs to replace: all but a lone plain, no-break or narrow no-break space.
+_SPACE_RUN_RE = re.compile(r"[^\S \u00a0\u202f]\s*| \s+|[\u00a0\u202f]\s+")
 
 
 def _collapse_line(s: str) -> str:
-    def space(m: re.Match[str]) -> str:
-        run = m.group()
-        return run if run in _KEPT_SPACES else " "
-
-    return _SPACES_RE.sub(space, s).strip()
+    return _SPACE_RUN_RE.sub(" ", s).strip()
 
 
 def clean_text(s: str, *, multiline: bool = False) -> str:
