@@ -255,3 +255,41 @@ def test_the_queue_is_counted_on_indexes_alone(blank: Path) -> None:
             ["SEARCH i USING COVERING INDEX items_network (network=? AND status=? AND assignee=?)"],
         ]
         assert store.queue_counts(*OWNERS[0]) == {0: 8, 1: 4, 2: 4}
+
+
+def test_the_triage_screen_counts_the_whole_queue_and_lists_its_first_rows(blank: Path) -> None:
+    owner = OWNERS[0]  # lea (resacoop)
+    held, network, nobody = 3, 400, services.VIEW_LIMIT  # a queue longer than the screen lists
+    kinds = [(3, held), (1, network), (0, nobody), (5, 50)]  # camille's items are not lea's
+    with copy_of(blank) as store:
+        add_items(
+            store,
+            [
+                (n % 3, 0, "new", holder, ("a",), ())
+                for holder, count in kinds
+                for n in range(count)
+            ],
+        )
+        add_items(store, [(0, 0, "selected", 0, ("a",), ()) for _ in range(20)])
+        queue = services.triage_queue(store, owner, services.View())
+        assert queue.counts == {
+            services.HELD: held,
+            services.NETWORK: network,
+            services.UNASSIGNED: nobody,
+        }
+        everything = ranked_in_one_query(store, ItemFilter(status="new"), owner)
+        first = [row for row in everything if row["queue"] != services.OTHERS][
+            : services.VIEW_LIMIT
+        ]
+        assert queue.items == first
+
+        # Lea selects the 10th row: it leaves her queue, but stays in its place on her screen.
+        acted = first[9]
+        store.set_status(acted["id"], "selected", by="lea", now=NOW)
+        kept = services.triage_queue(
+            store, owner, services.View(), keep={acted["id"]: acted["queue"]}
+        )
+        assert [row["id"] for row in kept.items[:11]] == [row["id"] for row in first[:11]]
+        assert kept.items[9]["status"] == "selected"
+        assert kept.items[9]["queue"] == acted["queue"]
+        assert kept.counts[acted["queue"]] == queue.counts[acted["queue"]] - 1
