@@ -462,7 +462,8 @@ def m011_queue_in_date_order(db: Database) -> None:
     two indexes on who holds an item gain the columns after which the items of one rank are in
     date order: the items a member holds (`assignee, status`), those left to a network or to
     nobody (`network, status, assignee`). Each old index is a prefix of the new one: every
-    query it served, the new one serves."""
+    query it served, the new one serves. At a million items a member's `list --limit 50` took
+    0.4 to 0.5 s in SQLite, 1 ms now (bench/queue_scale.py)."""
     _run_script(
         db,
         """
