@@ -449,6 +449,24 @@ def _summary(runs: list[dict]) -> dict:
     }
 
 
+def built_store(folder: Path, workload: str, size: int, per_day: int) -> Path:
+    """The store of (workload, size, per_day) in `folder`, built there (in a process of its
+    own) unless a store of this build and index version already is: the stores the other
+    benches reuse."""
+    version = f"v{BUILD_VERSION}-{neardup.NEAR_KEY_VERSION}"
+    base = folder / f"scale-{workload}-{size}-{per_day}-{version}.db"
+    if not base.exists():
+        started = time.perf_counter()
+        partial = base.with_suffix(".building")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        command = [sys.executable, __file__, "--build", workload, str(size)]
+        subprocess.run([*command, str(per_day), partial], check=True)
+        partial.rename(base)
+        print(f"built {workload} {size} in {time.perf_counter() - started:.0f} s", flush=True)
+    return base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Per-entry ingest cost by size and workload.")
     parser.add_argument("--sizes", default="1000,100000")
@@ -483,20 +501,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         bases = {}
         for workload, size in cases:
-            version = f"v{BUILD_VERSION}-{neardup.NEAR_KEY_VERSION}"
-            name = f"scale-{workload}-{size}-{args.per_day}-{version}.db"
-            base = bases[workload, size] = folder / name
-            if not base.exists():
-                started = time.perf_counter()
-                partial = base.with_suffix(".building")
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{partial}{suffix}").unlink(missing_ok=True)
-                command = [sys.executable, __file__, "--build", workload, str(size)]
-                subprocess.run([*command, str(args.per_day), partial], check=True)
-                partial.rename(base)
-                print(
-                    f"built {workload} {size} in {time.perf_counter() - started:.0f} s", flush=True
-                )
+            base = bases[workload, size] = built_store(folder, workload, size, args.per_day)
             Store.open(base).close()  # migrations added since it was built, once
         print(
             f"{args.entries} entries per run ({args.entries // 3 + 1} rewrites), {args.runs} runs"

@@ -453,3 +453,23 @@ def m010_near_tokens_without_reference(db: Database) -> None:
         ALTER TABLE near_tokens_new RENAME TO near_tokens;
         """,
     )
+
+
+@migrations()
+def m011_queue_in_date_order(db: Database) -> None:
+    """A member's queue read through indexes in date order, one query per rank, stopped at
+    the limit (`Store.list_items(queue_of=…)`), instead of every item ranked and sorted. The
+    two indexes on who holds an item gain the columns after which the items of one rank are in
+    date order: the items a member holds (`assignee, status`), those left to a network or to
+    nobody (`network, status, assignee`). Each old index is a prefix of the new one: every
+    query it served, the new one serves. At a million items a member's `list --limit 50` took
+    0.4 to 0.5 s in SQLite, 1 ms now (bench/queue_scale.py)."""
+    _run_script(
+        db,
+        """
+        DROP INDEX items_assignee;
+        CREATE INDEX items_assignee ON items (assignee, status, published);
+        DROP INDEX items_network;
+        CREATE INDEX items_network ON items (network, status, assignee, published);
+        """,
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from watchcli import store_queue
 from watchcli.config import Config
-from watchcli.models import ItemFilter, Status, source_health
+from watchcli.models import ItemFilter, source_health
 from watchcli.stats import Window, build_stats
 from watchcli.store import Store
 
@@ -135,8 +135,10 @@ class Queue:
     counts: dict[int, int] = field(default_factory=dict)
 
 
-# A filter lists at most VIEW_LIMIT items, newest first; a search or a scope looks through
-# the newest SCAN_LIMIT items of the other filters (`watchcli search` is the full-text search).
+# The queue and a filter list at most VIEW_LIMIT items, the first in the queue's order; a
+# search or a scope looks through the first SCAN_LIMIT items of the other filters (`watchcli
+# search` is the full-text search). A refresh reads no more rows than that: the header's
+# counts are counted by SQLite (`Store.queue_counts`).
 VIEW_LIMIT = 500
 SCAN_LIMIT = 5000
 
@@ -144,17 +146,14 @@ SCAN_LIMIT = 5000
 def triage_queue(
     store: Store, owner: tuple[str, str], view: View, *, keep: Mapping[int, int] = {}
 ) -> Queue:
-    """The screen's rows for `owner` (member, network): their queue (ranks HELD, NETWORK,
-    UNASSIGNED), or the items of `view`. Items in `keep` (id: the rank they were first listed
-    with; those acted on in this session) stay listed in their place after they leave the
-    queue, so that the rows do not move under the cursor."""
-    queued = store.list_items(ItemFilter(status=Status.NEW.value), queue_of=owner)
-    counts = dict.fromkeys((HELD, NETWORK, UNASSIGNED), 0)
-    for item in queued:
-        if item["queue"] in counts:
-            counts[item["queue"]] += 1
+    """The screen's rows for `owner` (member, network): the first VIEW_LIMIT items of their
+    queue (ranks HELD, NETWORK, UNASSIGNED; the counts are of the whole queue), or the items
+    of `view`. Items in `keep` (id: the rank they were first listed with; those acted on in
+    this session) stay listed in their place after they leave the queue, so that the rows do
+    not move under the cursor."""
+    counts = store.queue_counts(*owner)
     if view.is_queue:
-        rows = [item for item in queued if item["queue"] != OTHERS]
+        rows = store.list_items(ItemFilter(limit=VIEW_LIMIT), queue_of=owner, queue_only=True)
     else:
         scan = bool(view.scope or view.search)
         item_filter = ItemFilter(

@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -530,31 +530,110 @@ class Store:
         return row
 
     def list_items(
-        self, item_filter: ItemFilter, *, queue_of: tuple[str, str] | None = None
+        self,
+        item_filter: ItemFilter,
+        *,
+        queue_of: tuple[str, str | None] | None = None,
+        queue_only: bool = False,
     ) -> list[dict]:
         """Items newest first; with `queue_of=(member, network)`, the new items of that member's
         queue come first, each row with its `queue` rank: 0 held by the member, 1 left to their
-        network, 2 unassigned, 3 everything else."""
+        network, 2 unassigned, 3 everything else (left out with `queue_only`).
+
+        With a limit, one query per rank, each read through an index in date order (m011)
+        and stopped at what the limit leaves: the first 50 of a queue of a million items in a
+        millisecond. Without a limit, or in a small window of first-seen dates
+        (`_small_window`), one query ranks and sorts every matching item: all are read anyway,
+        or the window's index bounds them."""
         where, params = _filter_sql(item_filter)
-        columns = self._ITEM_COLUMNS
-        order = "i.published DESC, i.id DESC"
-        if queue_of:
-            columns += """,
-                CASE WHEN i.status != 'new' THEN 3
-                     WHEN i.assignee = ? THEN 0
-                     WHEN i.assignee IS NULL AND i.network = ? THEN 1
-                     WHEN i.assignee IS NULL AND i.network IS NULL THEN 2
-                     ELSE 3 END AS queue"""
-            params = [*queue_of, *params]
-            order = "queue, " + order
-        sql = f"SELECT {columns} FROM items i"
+        if not queue_of:
+            return self._items(where, params, item_filter.limit)
+        ranks = _queue_ranks(*queue_of, item_filter, others=not queue_only)
+        if not item_filter.limit or self._small_window(item_filter):
+            return self._ranked(ranks, where, params, item_filter.limit)
+        # `--status new` says again what ranks 0 to 2 say, and would lead SQLite to the index
+        # of all new items in date order instead of the rank's own.
+        new = item_filter.status == "new"
+        queued = _filter_sql(replace(item_filter, status=None)) if new else None
+        rows: list[dict] = []
+        for rank, condition, args in ranks:
+            left = item_filter.limit - len(rows)
+            if left == 0:
+                break
+            rank_where, rank_params = queued if queued and rank < 3 else (where, params)
+            for row in self._items([condition, *rank_where], [*args, *rank_params], left):
+                row["queue"] = rank
+                rows.append(row)
+        return rows
+
+    def queue_counts(self, member: str, network: str | None) -> dict[int, int]:
+        """How many items each rank of the member's queue (0, 1, 2) holds: one count per rank,
+        each over its range of an index."""
+        ranks = _queue_ranks(member, network, ItemFilter(), others=False)
+        counts = dict.fromkeys(range(3), 0)
+        for rank, condition, args in ranks:
+            row = self._one(f"SELECT count(*) AS n FROM items i WHERE {condition}", args)
+            counts[rank] = row["n"] if row else 0
+        return counts
+
+    # A window of first-seen dates holding at most this many items is read whole (a week of a
+    # busy watch): see `_small_window`. An attribute, so that a test can take the other way.
+    window_items = 10_000
+
+    def _small_window(self, f: ItemFilter) -> bool:
+        """Whether the filter bounds when items were first seen (`list --since/--week`) to at
+        most `window_items` items. The indexes in date order give the first of a rank's few
+        items of a recent day at once, but are then read back to their oldest item to find
+        that there are no more (a second instead of a millisecond at a million items); the
+        window's own index reads those items and no other."""
+        if not f.first_seen_since:
+            return False
+        bounds, params = ["first_seen >= ?"], [iso(f.first_seen_since)]
+        if f.first_seen_until:
+            bounds.append("first_seen < ?")
+            params.append(iso(f.first_seen_until))
+        row = self._one(
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM items WHERE {' AND '.join(bounds)} LIMIT ?)",
+            [*params, self.window_items + 1],
+        )
+        return row is not None and row["n"] <= self.window_items
+
+    def _ranked(
+        self,
+        ranks: list[tuple[int, str, list[Any]]],
+        where: list[str],
+        params: list[Any],
+        limit: int | None,
+    ) -> list[dict]:
+        """The ranks in one query: every item matching `where` ranked, then sorted; only the
+        queue's when `ranks` has no rank 3."""
+        if not ranks:
+            return []
+        queue = [(rank, condition, args) for rank, condition, args in ranks if rank < 3]
+        rank_of = " ".join(f"WHEN {condition} THEN {rank}" for rank, condition, _ in queue)
+        rank_of = f"CASE {rank_of} ELSE 3 END" if queue else "3"
+        rank_params = [arg for _, _, args in queue for arg in args]
+        if len(queue) == len(ranks):  # the queue only
+            where = ["(" + " OR ".join(f"({condition})" for _, condition, _ in queue) + ")", *where]
+            params = [*rank_params, *params]
+        query = f"SELECT {self._ITEM_COLUMNS}, {rank_of} AS queue FROM items i"
         if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order}"
-        if item_filter.limit:
-            sql += " LIMIT ?"
-            params.append(item_filter.limit)
-        return [self._decode_item(row) for row in self._all(sql, params)]
+            query += " WHERE " + " AND ".join(where)
+        query += " ORDER BY queue, i.published DESC, i.id DESC"
+        if limit:
+            query += " LIMIT ?"
+            params = [*params, limit]
+        return [self._decode_item(row) for row in self._all(query, [*rank_params, *params])]
+
+    def _items(self, where: list[str], params: list[Any], limit: int | None) -> list[dict]:
+        query = f"SELECT {self._ITEM_COLUMNS} FROM items i"
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        query += " ORDER BY i.published DESC, i.id DESC"
+        if limit:
+            query += " LIMIT ?"
+            params = [*params, limit]
+        return [self._decode_item(row) for row in self._all(query, params)]
 
     def get_item(self, item_id: int) -> dict:
         """One item with its summary, sightings, notes and history; NotFoundError if none."""
@@ -940,6 +1019,35 @@ def _explained(row: dict) -> dict:
     )
     row["features"] = json.loads(row["features"]) if row["features"] else None
     return row
+
+
+def _queue_ranks(
+    member: str, network: str | None, f: ItemFilter, *, others: bool
+) -> list[tuple[int, str, list[Any]]]:
+    """The ranks of a member's queue as (rank, condition on `items i`, its parameters), in
+    order: 0 new and held by the member, 1 new and left to their network, 2 new and left to
+    nobody, then (with `others`) 3, what none of them is. Each of 0, 1 and 2 is equalities on
+    the columns of one index (m011) after which its items are in date order; the ranks the
+    filter `f` rules out are not listed, so that no query reads an index range for nothing."""
+    held = "i.assignee = ? AND i.status = 'new'"
+    left = "i.network = ? AND i.status = 'new' AND i.assignee IS NULL"
+    nobody = "i.network IS NULL AND i.status = 'new' AND i.assignee IS NULL"
+    queued = f.status in (None, "new")
+    unheld = queued and not f.assignee  # ranks 1 and 2: nobody holds them
+    ranks: list[tuple[int, str, list[Any]]] = []
+    if queued and f.assignee in (None, member) and not f.unassigned:
+        ranks.append((0, held, [member]))
+    if unheld and not f.unassigned and network is not None and f.network in (None, network):
+        ranks.append((1, left, [network]))
+    if unheld and not f.network:
+        ranks.append((2, nobody, []))
+    if others:
+        # A row none of the conditions holds for, NULL (an unknown holder) counting as false.
+        rest = f"NOT coalesce(({held}) OR ({nobody})"
+        rest += f" OR ({left}), 0)" if network is not None else ", 0)"
+        params = [member, network] if network is not None else [member]
+        ranks.append((3, rest, params))
+    return ranks
 
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:
