@@ -329,3 +329,19 @@ def test_sightings_lose_the_link_that_repeats_their_url_and_the_seen_index_shrin
             )
         (stored,) = store.db.execute("SELECT link FROM sightings WHERE source_id = 's9'").fetchone()
         assert stored == "https://example.org/9"  # differs from its URL: kept
+
+
+def test_the_number_of_a_merged_or_pruned_item_is_never_given_again(store: Store) -> None:
+    from watchcli.merging import merge_items
+
+    source = Source("a", "https://a.example/feed", network="cerapcoop")
+    kept, newest = add_item(store, source, 1), add_item(store, source, 2)
+    merge_items(store, [kept, newest], by="lea", now=NOW)
+    after_merge = add_item(store, source, 3)
+    assert after_merge > newest
+    merge_items(store, [kept, after_merge], by="lea", now=NOW)  # once failed on merged_items
+    last = add_item(store, source, 4)
+    with store.write():  # as pruning does
+        store.db.execute("DELETE FROM sightings WHERE item_id = ?", [last])
+        store.db.execute("DELETE FROM items WHERE id = ?", [last])
+    assert add_item(store, source, 5) > last

@@ -473,3 +473,23 @@ def m011_queue_in_date_order(db: Database) -> None:
         CREATE INDEX items_network ON items (network, status, assignee, published);
         """,
     )
+
+
+@migrations()
+def m012_item_ids_never_given_twice(db: Database) -> None:
+    """An item's number is never given to another item. SQLite gives a new row the highest id
+    plus one, so after a merge or a pruning removed the newest item, the next item fetched took
+    its number: `show 57` then showed another story than the one an analyst noted down, and
+    merging that new item failed on `merged_items`. `item_id_floor` keeps the highest id ever
+    removed (a trigger), and new items are numbered above it (`sql.NEW_ITEM_ID`). The floor
+    starts at the highest merged id, the ids known to have been removed."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE item_id_floor (id INTEGER NOT NULL);
+        INSERT INTO item_id_floor SELECT coalesce(max(id), 0) FROM merged_items;
+        CREATE TRIGGER items_retire_id AFTER DELETE ON items BEGIN
+            UPDATE item_id_floor SET id = max(id, old.id);
+        END;
+        """,
+    )

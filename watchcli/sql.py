@@ -7,6 +7,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
+# The id of an item about to be inserted: above every id in use and every id ever removed
+# (migration m012), so that an item's number always means the same story.
+NEW_ITEM_ID = (
+    "(SELECT max(coalesce((SELECT max(id) FROM items), 0), (SELECT id FROM item_id_floor)) + 1)"
+)
+
 
 def one(db: Database, sql: str, params: Iterable[Any] = ()) -> dict | None:
     cursor = db.execute(sql, list(params))

@@ -285,10 +285,10 @@ class Store:
 
     def insert_item(self, entry: Entry, source: Source, *, lang: str | None, now: datetime) -> int:
         cursor = self.db.execute(
-            """
-            INSERT INTO items (url, title, summary, author, published, first_seen, updated,
+            f"""
+            INSERT INTO items (id, url, title, summary, author, published, first_seen, updated,
                                lang, scope)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES ({sql.NEW_ITEM_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 entry.url,

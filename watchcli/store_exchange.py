@@ -211,10 +211,16 @@ class ExchangeStore:
             "SELECT 1 FROM items WHERE id = ? UNION ALL SELECT 1 FROM merged_items WHERE id = ?",
             [record["id"], record["id"]],
         ).fetchone()
-        columns = [c for c in ITEM_COLUMNS if c != "id" or free]
+        # The other store's number when this store never gave it, else a new one.
+        columns = [c for c in ITEM_COLUMNS if c != "id"]
+        marks = ["?"] * len(columns)
+        values = [record[c] for c in columns]
+        if free:
+            columns, marks, values = ["id", *columns], ["?", *marks], [record["id"], *values]
+        else:
+            columns, marks = ["id", *columns], [sql.NEW_ITEM_ID, *marks]
         cursor = self.db.execute(
-            f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [record[c] for c in columns],
+            f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join(marks)})", values
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid

@@ -302,10 +302,10 @@ class NearStore:
         first = sql.one(self.db, "SELECT min(id) AS id FROM sightings WHERE item_id = ?", [item_id])
         was_first = first is not None and first["id"] == sighting_id
         cursor = self.db.execute(
-            """
-            INSERT INTO items (url, title, summary, author, published, first_seen, updated,
+            f"""
+            INSERT INTO items (id, url, title, summary, author, published, first_seen, updated,
                                lang, scope)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES ({sql.NEW_ITEM_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 sighting["url"],
