@@ -1,9 +1,14 @@
 """Bytes in, feed out. Pure: no I/O, no logging; `read_feed` runs in worker processes.
 
-feedparser only ever receives the body as bytes wrapped in `io.BytesIO` (given a string it would
-fetch URLs itself), with its HTML sanitising and URI resolution off: cleaning is `text.py`'s job.
-JSON Feed is read with `json`. Nothing here raises on a hostile or broken body: a broken feed
-is read as far as possible and `problem` says what was wrong, in one short line.
+Well-formed RSS 2.0 and Atom 1.0 are read first by `parse_fast`: ElementTree, with feedparser's
+own element handlers, about five times faster than feedparser. It gives exactly what feedparser
+would, checked against it on the shared corpus and on generated feeds
+(tests/test_parse_fast.py), or declines. The rest (malformed XML, a DOCTYPE, xml:base, xhtml
+content, RDF, Atom 0.3, ...) is read by feedparser. feedparser only ever receives the body as
+bytes wrapped in `io.BytesIO` (given a string it would fetch URLs itself), with its HTML
+sanitising and URI resolution off: cleaning is `text.py`'s job. JSON Feed is read with `json`.
+Nothing here raises on a hostile or broken body: a broken feed is read as far as possible and
+`problem` says what was wrong, in one short line.
 """
 
 from __future__ import annotations
