@@ -383,7 +383,16 @@ ATOM_ENTRY = [
     (
         None,
         "source",
-        children([(None, "title", "text", []), (None, "id", "text", []), *PERSON[:1]]),
+        children(
+            [
+                (None, "title", "text", []),
+                (None, "id", "text", []),
+                (None, "link", "empty", [("rel", REL), ("href", URLS)]),
+                (None, "author", children(PERSON), []),
+                (None, "category", "empty", [("term", TEXT)]),
+                (None, "updated", "date", []),
+            ]
+        ),
         [],
     ),
     (None, "description", "text", []),
@@ -467,7 +476,7 @@ def feeds(draw: st.DrawFn) -> tuple[bytes, str]:
         return [spec for spec in specs if spec[0] is None or spec[0] in used]
 
     lang = draw(LANGS)
-    lang_attr = f" xml:lang={quoteattr(lang)}" if draw(st.booleans()) else ""
+    lang_attr = draw(st.sampled_from(["", " xml:lang={}", " lang={}"])).format(quoteattr(lang))
     if draw(st.booleans()):
         version = draw(st.sampled_from(["2.0", "2.0.1", "0.91", "0.92", "1.0", ""]))
         items = draw(st.lists(children(usable(RSS_ITEM), max_size=10), max_size=4))
@@ -476,11 +485,17 @@ def feeds(draw: st.DrawFn) -> tuple[bytes, str]:
         parts = [draw(element(ns, spec)) for spec in head]
         for item in items:
             inner = "".join(draw(element(ns, spec)) for spec in item)
+            if draw(st.integers(0, 15)) == 0:  # an item inside an item
+                inner += f"<item>{draw(element(ns, (None, 'title', 'text', [])))}</item>"
             parts.append(f"<item>{inner}</item>\n")
         parts += [draw(element(ns, spec)) for spec in tail]
+        # now and then, items or a second channel outside the channel (RSS 1.0 style, broken)
+        outside = draw(st.sampled_from(["", "", "", "<item><title>out</title></item>"]))
+        if draw(st.integers(0, 15)) == 0:
+            outside += "<channel><title>second</title><item><title>2</title></item></channel>"
         doc = (
             f'<rss version="{version}"{declarations(ns, used)}{lang_attr}>\n'
-            f"<channel>{''.join(parts)}</channel></rss>"
+            f"<channel>{''.join(parts)}</channel>{outside}</rss>"
         )
     else:
         entries = draw(st.lists(children(usable(ATOM_ENTRY), max_size=10), max_size=4))
