@@ -1,9 +1,14 @@
 """Bytes in, feed out. Pure: no I/O, no logging; `read_feed` runs in worker processes.
 
-feedparser only ever receives the body as bytes wrapped in `io.BytesIO` (given a string it would
-fetch URLs itself), with its HTML sanitising and URI resolution off: cleaning is `text.py`'s job.
-JSON Feed is read with `json`. Nothing here raises on a hostile or broken body: a broken feed
-is read as far as possible and `problem` says what was wrong, in one short line.
+Well-formed RSS 2.0 and Atom 1.0 are read first by `parse_fast`: ElementTree, with feedparser's
+own element handlers, about five times faster than feedparser. It gives exactly what feedparser
+would, checked against it on the shared corpus and on generated feeds
+(tests/test_parse_fast.py), or declines. The rest (malformed XML, a DOCTYPE, xml:base, xhtml
+content, RDF, Atom 0.3, ...) is read by feedparser. feedparser only ever receives the body as
+bytes wrapped in `io.BytesIO` (given a string it would fetch URLs itself), with its HTML
+sanitising and URI resolution off: cleaning is `text.py`'s job. JSON Feed is read with `json`.
+Nothing here raises on a hostile or broken body: a broken feed is read as far as possible and
+`problem` says what was wrong, in one short line.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from watchcli import parse_fast
 from watchcli.models import FeedContent, ParsedFeed, RawEntry
 from watchcli.normalize import normalize_entry
 from watchcli.text import clean_text, html_to_text, looks_like_html, truncate
@@ -321,21 +327,38 @@ def _raw_entry(entry: Any) -> RawEntry:
     )
 
 
-def _parse_xml(
-    body: bytes, head: bytes, media: str, charset: str, content_type: str, url: str
-) -> ParsedFeed:
+def _feedparser_headers(
+    body: bytes, head: bytes, media: str, charset: str, content_type: str
+) -> dict[str, str]:
+    """The response headers feedparser is given (the fast path reads them as it does)."""
     content_type = _charset_fix(body, head, media, charset) or content_type
     # No "content-location": given a base, feedparser also resolves every RSS <guid> without
     # isPermaLink="false" against it, so "mc-2026-041" would become "https://host/feed/mc-2026-041"
     # and change whenever the feed URL does. Relative links are resolved against the feed URL
     # by normalize_entry instead; xml:base is still applied by feedparser.
-    headers = {"content-type": content_type} if content_type else {}
-    d = feedparser.parse(
-        io.BytesIO(body),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-        response_headers=headers,
-    )
+    return {"content-type": content_type} if content_type else {}
+
+
+def _parse_xml(
+    body: bytes,
+    head: bytes,
+    media: str,
+    charset: str,
+    content_type: str,
+    url: str,
+    *,
+    fast: bool = True,
+) -> ParsedFeed:
+    headers = _feedparser_headers(body, head, media, charset, content_type)
+    # The fast path gives what feedparser would, or None when it cannot be sure to.
+    d = parse_fast.parse(body, headers) if fast else None
+    if d is None:
+        d = feedparser.parse(
+            io.BytesIO(body),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+            response_headers=headers,
+        )
     exc = d.get("bozo_exception") if d.get("bozo") else None
     version = _str(d.get("version"))
     entries = d.get("entries") or []
@@ -362,12 +385,15 @@ def _parse_xml(
 # --- Entry points ---------------------------------------------------------------------------
 
 
-def parse_feed(body: bytes, *, content_type: str = "", url: str = "") -> ParsedFeed:
+def parse_feed(
+    body: bytes, *, content_type: str = "", url: str = "", fast: bool = True
+) -> ParsedFeed:
     """Read an RSS, Atom, RDF or JSON Feed body as far as it goes; see the module docstring.
 
     `content_type` is the HTTP Content-Type (its charset wins over the XML prolog, as HTTP
     says, unless that would garble valid UTF-8); `url` is the final URL, the base for relative
     links. A body that is not a feed gives `format=""`, no entries and a `problem` saying why.
+    `fast=False` reads RSS and Atom with feedparser only (for comparisons).
     """
     media, charset = _media_type(content_type)
     head = _head(body)
@@ -375,7 +401,7 @@ def parse_feed(body: bytes, *, content_type: str = "", url: str = "") -> ParsedF
         return ParsedFeed(format="", problem="not a feed: the body is empty")
     if head.startswith(b"{") or (media in _JSON_TYPES and not head.startswith(b"<")):
         return _parse_json(body, url)
-    return _parse_xml(body, head, media, charset, content_type, url)
+    return _parse_xml(body, head, media, charset, content_type, url, fast=fast)
 
 
 def _feed_text(s: str) -> str:
@@ -387,10 +413,12 @@ def _language(s: str) -> str:
     return clean_text(s).replace("_", "-").replace(" ", "").lower()[:35]
 
 
-def read_feed(body: bytes, content_type: str, url: str, seen_at: datetime) -> FeedContent:
+def read_feed(
+    body: bytes, content_type: str, url: str, seen_at: datetime, *, fast: bool = True
+) -> FeedContent:
     """Parse and normalise a fetched body. Never raises: runs in a worker process per feed."""
     try:
-        parsed = parse_feed(body, content_type=content_type, url=url)
+        parsed = parse_feed(body, content_type=content_type, url=url, fast=fast)
         return FeedContent(
             format=parsed.format,
             title=_feed_text(parsed.title),
