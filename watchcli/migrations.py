@@ -486,10 +486,11 @@ def m012_item_ids_never_given_twice(db: Database) -> None:
     _run_script(
         db,
         """
-        CREATE TABLE item_id_floor (id INTEGER NOT NULL);
-        INSERT INTO item_id_floor SELECT coalesce(max(id), 0) FROM merged_items;
+        -- one row, read by its key: a seek, like every statement an entry runs
+        CREATE TABLE item_id_floor (one INTEGER PRIMARY KEY CHECK (one = 1), id INTEGER NOT NULL);
+        INSERT INTO item_id_floor SELECT 1, coalesce(max(id), 0) FROM merged_items;
         CREATE TRIGGER items_retire_id AFTER DELETE ON items BEGIN
-            UPDATE item_id_floor SET id = max(id, old.id);
+            UPDATE item_id_floor SET id = max(id, old.id) WHERE one = 1;
         END;
         """,
     )

@@ -10,7 +10,8 @@ from sqlite_utils import Database
 # The id of an item about to be inserted: above every id in use and every id ever removed
 # (migration m012), so that an item's number always means the same story.
 NEW_ITEM_ID = (
-    "(SELECT max(coalesce((SELECT max(id) FROM items), 0), (SELECT id FROM item_id_floor)) + 1)"
+    "(SELECT max(coalesce((SELECT max(id) FROM items), 0),"
+    " (SELECT id FROM item_id_floor WHERE one = 1)) + 1)"
 )
 
 
