@@ -29,7 +29,7 @@ from watchcli.errors import UsageError
 from watchcli.fetch import PAGE_ACCEPT, Fetcher, FetchRequest, make_client
 from watchcli.models import Entry, FetchResult, Outcome, RunSummary
 from watchcli.prepared import EntryText, Packed, read_feed_for_writer, read_page_for_writer
-from watchcli.rules import MatchText, Rules
+from watchcli.rules import NO_WORDS, MatchText, Rules
 from watchcli.store import SightingMatch, SourceState, Store
 from watchcli.store_near import REPS, Representative, day_of, is_new_representative
 
@@ -110,8 +110,12 @@ class Ingester:
         fresh: list[tuple[Entry, MatchText, neardup.MatchText]] = []
         guids: set[str] = set()
         prepared = texts if len(texts) == len(entries) else (None,) * len(entries)
+        reads_text = self.rules.reads_text(source)
         for entry, ready in zip(entries, prepared, strict=True):
-            text = ready.keywords if ready else MatchText.of_entry(entry)
+            if not reads_text:
+                text = NO_WORDS  # nothing reads them: no rule, no filter
+            else:
+                text = ready.keywords if ready and ready.keywords else MatchText.of_entry(entry)
             if not self.rules.keep(text, source):
                 counts.filtered += 1
             elif entry.guid in guids:
@@ -400,7 +404,12 @@ class FetchRun:
                     )
                     content = None
                     if result.outcome is Outcome.OK and result.body is not None:
-                        content = await pool.read(result, utcnow(), source)
+                        content = await pool.read(
+                            result,
+                            utcnow(),
+                            source,
+                            keywords=self.ingester.rules.reads_text(source),
+                        )
                         result = replace(result, body=None)  # read: no need to keep it waiting
                     done.add(source.id)
                     await answers.put((position, result, content))
@@ -550,8 +559,11 @@ class _ParsePool:
             )
             self._executor.submit(importlib.import_module, "watchcli.prepared")
 
-    async def read(self, result: FetchResult, seen_at: datetime, source: Source) -> Packed:
-        """The body read as its source's kind says: a feed, or a page and its selectors."""
+    async def read(
+        self, result: FetchResult, seen_at: datetime, source: Source, *, keywords: bool
+    ) -> Packed:
+        """The body read as its source's kind says: a feed, or a page and its selectors;
+        with `keywords`, each entry's words for the rules and filters."""
         self.start()
         assert self._executor is not None and result.body is not None
         loop = asyncio.get_running_loop()
@@ -564,6 +576,7 @@ class _ParsePool:
                 result.final_url,
                 seen_at,
                 source.page,
+                keywords,
             )
         return await loop.run_in_executor(
             self._executor,
@@ -572,4 +585,5 @@ class _ParsePool:
             result.content_type,
             result.final_url,
             seen_at,
+            keywords,
         )

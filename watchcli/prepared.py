@@ -27,14 +27,19 @@ from watchcli.rules import MatchText
 
 @dataclass(frozen=True, slots=True)
 class EntryText:
-    """One entry's text as keyword rules and the near-duplicate stage read it."""
+    """One entry's text as keyword rules and the near-duplicate stage read it; `keywords` is
+    None when no rule or filter of the entry's source reads words (`Rules.reads_text`): it is
+    the costly half, since it reads the whole summary."""
 
-    keywords: MatchText
+    keywords: MatchText | None
     near: neardup.MatchText
 
     @classmethod
-    def of(cls, entry: Entry) -> EntryText:
-        return cls(MatchText.of_entry(entry), neardup.match_text(entry.title, entry.summary))
+    def of(cls, entry: Entry, *, keywords: bool = True) -> EntryText:
+        return cls(
+            MatchText.of_entry(entry) if keywords else None,
+            neardup.match_text(entry.title, entry.summary),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +58,29 @@ class Packed:
         return content
 
 
-def _with_texts(content: FeedContent) -> FeedContent:
+def _with_texts(content: FeedContent, keywords: bool) -> FeedContent:
     try:
-        return replace(content, texts=tuple(EntryText.of(entry) for entry in content.entries))
-    except Exception:  # a bug on one entry's text: the writer prepares them itself (and says)
+        texts = tuple(EntryText.of(entry, keywords=keywords) for entry in content.entries)
+    except Exception:  # a bug on one entry's text: the writer prepares them itself
         return content
+    return replace(content, texts=texts)
 
 
-def read_feed_for_writer(body: bytes, content_type: str, url: str, seen_at: datetime) -> Packed:
+def read_feed_for_writer(
+    body: bytes, content_type: str, url: str, seen_at: datetime, keywords: bool
+) -> Packed:
     """`read_feed`, each entry with its `EntryText`. Never raises."""
-    return Packed.of(_with_texts(read_feed(body, content_type, url, seen_at)))
+    return Packed.of(_with_texts(read_feed(body, content_type, url, seen_at), keywords))
 
 
 def read_page_for_writer(
-    body: bytes, content_type: str, url: str, seen_at: datetime, selectors: PageSelectors
+    body: bytes,
+    content_type: str,
+    url: str,
+    seen_at: datetime,
+    selectors: PageSelectors,
+    keywords: bool,
 ) -> Packed:
     """`read_page`, each entry with its `EntryText`. Never raises."""
-    return Packed.of(_with_texts(read_page(body, content_type, url, seen_at, selectors)))
+    content = read_page(body, content_type, url, seen_at, selectors)
+    return Packed.of(_with_texts(content, keywords))

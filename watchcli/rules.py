@@ -52,6 +52,10 @@ class MatchText:
         return cls.of(entry.title, entry.summary, *entry.categories)
 
 
+# The text of an entry nothing reads (see `Rules.reads_text`).
+NO_WORDS = MatchText.of()
+
+
 @dataclass(frozen=True)
 class Keywords:
     """A list of words or phrases, compiled; a keyword with no word at all never matches."""
@@ -121,6 +125,11 @@ class Rules:
     @classmethod
     def compile(cls, config: Config) -> Rules:
         return cls(tuple(CompiledRule.compile(r) for r in config.rules))
+
+    def reads_text(self, source: Source) -> bool:
+        """Whether an entry of `source` is read for words: a rule, or a filter of its own.
+        When not, `NO_WORDS` stands for its text and gives the same answers."""
+        return bool(self.rules or source.include or source.exclude)
 
     def matching_tags(self, text: MatchText) -> set[str]:
         return {rule.tag for rule in self.rules if rule.matches(text)}
