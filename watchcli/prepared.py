@@ -7,13 +7,15 @@ parallel with the network and with each other, and the one writer only decides.
 
 The result travels back `Packed`: pickled once, opened by the writer when its turn comes.
 An answer may wait a while for that turn (the writer takes them in `sources.toml` order), and
-as Python objects a feed's prepared texts weigh about ten times their pickle (a 50-entry feed:
-530 KiB against 58 KiB), so a thousand waiting answers would otherwise fill the memory. Pure.
+as Python objects a feed's prepared texts weigh about ten times their pickle, and forty times
+its compressed form (a 50-entry feed: 530 KiB, 44 KiB, 12 KiB): a writer a thousand answers
+behind would otherwise fill the memory. Pure.
 """
 
 from __future__ import annotations
 
 import pickle
+import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -50,10 +52,11 @@ class Packed:
 
     @classmethod
     def of(cls, content: FeedContent) -> Packed:
-        return cls(pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+        # zlib's fastest level: a 50-entry feed's pickle goes from 44 to 12 KiB in 0.3 ms
+        return cls(zlib.compress(pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL), 1))
 
     def open(self) -> FeedContent:
-        content = pickle.loads(self.data)
+        content = pickle.loads(zlib.decompress(self.data))
         assert isinstance(content, FeedContent)
         return content
 
