@@ -17,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.queue_scale import old_list
 from watchcli import services
 from watchcli.config import Source
 from watchcli.dates import iso
 from watchcli.models import ItemFilter
-from watchcli.store import Store, _filter_sql
+from watchcli.store import Store
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SOURCES = [
@@ -68,29 +69,6 @@ def add_items(store: Store, items: list[tuple]) -> None:
                     "INSERT INTO item_tags (item_id, tag, by, at) VALUES (?, ?, 'watchcli', ?)",
                     [cursor.lastrowid, tag, days(seen)],
                 )
-
-
-def ranked_in_one_query(
-    store: Store, item_filter: ItemFilter, queue_of: tuple[str, str | None]
-) -> list[dict]:
-    """The query `list_items(queue_of=…)` ran before m011: every matching item ranked by a
-    CASE, then sorted by rank and date (bench/queue_scale.py times it)."""
-    where, params = _filter_sql(item_filter)
-    sql = f"""SELECT {Store._ITEM_COLUMNS},
-        CASE WHEN i.status != 'new' THEN 3
-             WHEN i.assignee = ? THEN 0
-             WHEN i.assignee IS NULL AND i.network = ? THEN 1
-             WHEN i.assignee IS NULL AND i.network IS NULL THEN 2
-             ELSE 3 END AS queue
-        FROM items i"""
-    params = [*queue_of, *params]
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY queue, i.published DESC, i.id DESC"
-    if item_filter.limit:
-        sql += " LIMIT ?"
-        params.append(item_filter.limit)
-    return [Store._decode_item(row) for row in store._all(sql, params)]
 
 
 @pytest.fixture(scope="module")
@@ -156,16 +134,16 @@ def test_the_queue_read_rank_by_rank_is_the_one_query_it_replaced(
         # -1 makes none small, taking the way of a large store, one query per rank, for them too.
         for owner, item_filter, window in itertools.product(OWNERS, filters, (None, -1)):
             store.window_items = window or Store.window_items
-            expected = ranked_in_one_query(store, item_filter, owner)
+            expected = old_list(store, item_filter, owner)
             got = store.list_items(item_filter, queue_of=owner)
             assert got == expected
             assert [list(row) for row in got] == [list(row) for row in expected]
-            everything = ranked_in_one_query(store, replace(item_filter, limit=None), owner)
+            everything = old_list(store, replace(item_filter, limit=None), owner)
             queue = [row for row in everything if row["queue"] != services.OTHERS]
             got = store.list_items(item_filter, queue_of=owner, queue_only=True)
             assert got == queue[: item_filter.limit or None]
         for owner in OWNERS:
-            new = ranked_in_one_query(store, ItemFilter(status="new"), owner)
+            new = old_list(store, ItemFilter(status="new"), owner)
             assert store.queue_counts(*owner) == {
                 rank: sum(row["queue"] == rank for row in new) for rank in range(3)
             }
@@ -277,7 +255,7 @@ def test_the_triage_screen_counts_the_whole_queue_and_lists_its_first_rows(blank
             services.NETWORK: network,
             services.UNASSIGNED: nobody,
         }
-        everything = ranked_in_one_query(store, ItemFilter(status="new"), owner)
+        everything = old_list(store, ItemFilter(status="new"), owner)
         first = [row for row in everything if row["queue"] != services.OTHERS][
             : services.VIEW_LIMIT
         ]
