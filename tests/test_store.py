@@ -345,3 +345,19 @@ def test_the_number_of_a_merged_or_pruned_item_is_never_given_again(store: Store
         store.db.execute("DELETE FROM sightings WHERE item_id = ?", [last])
         store.db.execute("DELETE FROM items WHERE id = ?", [last])
     assert add_item(store, source, 5) > last
+
+
+def test_a_new_item_is_assigned_as_its_one_source_says_without_history(store: Store) -> None:
+    for source, network, by in (
+        (Source("a", "https://a.example/feed", network="cerapcoop"), "cerapcoop", "watchcli"),
+        (Source("c", "https://c.example/feed"), None, None),
+    ):
+        store.sync_sources([source])
+        item_id = add_item(store, source, hash(source.id) % 1000)
+        row = store.db.execute(
+            "SELECT network, assigned_by FROM items WHERE id = ?", [item_id]
+        ).fetchone()
+        assert tuple(row) == (network, by)
+        with store.write():  # what a later sighting runs: nothing left to change
+            store.apply_automatic_assignment(item_id, now=NOW, record=True)
+        assert store.get_item(item_id)["history"] == []

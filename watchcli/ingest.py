@@ -197,7 +197,8 @@ class Ingester:
         record = item_id not in self.created
         tags = self.rules.tags_for(text, source)
         self.store.add_automatic_tags(item_id, tags, now=now, record=record)
-        self.store.apply_automatic_assignment(item_id, now=now, record=record)
+        if found.how != "new":  # a new item was assigned as it was inserted
+            self.store.apply_automatic_assignment(item_id, now=now, record=record)
 
     def _represent(
         self, item_id: int, sighting_id: int, entry: Entry, text: neardup.MatchText, found: Match

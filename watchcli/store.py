@@ -284,11 +284,13 @@ class Store:
         return SightingRef(**row) if row else None
 
     def insert_item(self, entry: Entry, source: Source, *, lang: str | None, now: datetime) -> int:
+        """A new item, seen through `source` alone: already assigned as its sources say
+        (`apply_automatic_assignment` would find nothing to change)."""
         cursor = self.db.execute(
             f"""
             INSERT INTO items (id, url, title, summary, author, published, first_seen, updated,
-                               lang, scope)
-            VALUES ({sql.NEW_ITEM_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               lang, scope, network, assigned_by)
+            VALUES ({sql.NEW_ITEM_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 entry.url,
@@ -300,6 +302,8 @@ class Store:
                 iso(now),
                 lang,
                 source.scope,
+                source.network,
+                AUTOMATIC if source.network else None,
             ],
         )
         assert cursor.lastrowid is not None
