@@ -7,6 +7,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+# An item that took no entry of this source automatically since `watchcli split` said so.
+NOT_GUARDED = (
+    "NOT EXISTS (SELECT 1 FROM split_guards g WHERE g.item_id = {item} AND g.source_id = ?)"
+)
+
 # The id of an item about to be inserted: above every id in use and every id ever removed
 # (migration m012), so that an item's number always means the same story.
 NEW_ITEM_ID = (

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -28,7 +29,9 @@ from watchcli.dates import iso, parse_iso
 from watchcli.errors import HeldError, NotFoundError, UsageError
 from watchcli.migrations import migrations
 from watchcli.models import Entry, ItemFilter, RunSummary
-from watchcli.store_near import NOT_GUARDED, NearStore
+
+if TYPE_CHECKING:
+    from watchcli.store_near import NearStore
 
 BUSY_TIMEOUT_SECONDS = 30.0
 # SQLite's page cache per connection, in KiB. The default (2 MiB) holds little more than the
@@ -91,7 +94,14 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.db = Database(conn)
-        self.near = NearStore(self.db)
+
+    @cached_property
+    def near(self) -> NearStore:
+        """The near-duplicate index, its counts, merge and split (store_near.py); imported
+        when first used, so that `list` or `show` never load the matcher."""
+        from watchcli.store_near import NearStore
+
+        return NearStore(self.db)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -264,7 +274,7 @@ class Store:
         row = self._one(
             f"""
             SELECT item_id, id AS sighting_id FROM sightings
-            WHERE url_key = ? AND {NOT_GUARDED.format(item="sightings.item_id")}
+            WHERE url_key = ? AND {sql.NOT_GUARDED.format(item="sightings.item_id")}
             ORDER BY id LIMIT 1
             """,
             [url_key, source_id],
@@ -276,7 +286,7 @@ class Store:
             f"""
             SELECT item_id, id AS sighting_id FROM sightings
             WHERE guid = ? AND source_id != ?
-              AND {NOT_GUARDED.format(item="sightings.item_id")}
+              AND {sql.NOT_GUARDED.format(item="sightings.item_id")}
             ORDER BY id LIMIT 1
             """,
             [guid, other_than_source, other_than_source],

@@ -30,10 +30,7 @@ REPS = 3  # representatives of an item at most
 PER_TOKEN = 64  # index rows read per looked-up token at most: a common token reads no more
 DOCUMENTS = ""  # the near_df token that counts the items themselves
 
-# An item that took no entry of this source automatically since `watchcli split` said so.
-NOT_GUARDED = (
-    "NOT EXISTS (SELECT 1 FROM split_guards g WHERE g.item_id = {item} AND g.source_id = ?)"
-)
+NOT_GUARDED = sql.NOT_GUARDED
 
 
 def day_of(when: datetime) -> int:

@@ -11,7 +11,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from watchcli import neardup
 from watchcli.dates import parse_iso
 from watchcli.models import Entry, source_health
 from watchcli.text import clean_text
@@ -174,6 +173,8 @@ def how_matched(sighting: dict) -> Text | None:
         line.append("): ")
         line.append_text(safe(matched["title"]))
         if sighting["how"] == "near" and sighting.get("features"):
+            from watchcli import neardup  # the matcher, loaded only to explain a near match
+
             line.append("\n" + neardup.explain(sighting["features"]), style="dim")
     elif sighting.get("moved_from") is not None:
         verb = "split off" if sighting["how"] == "split" else "merged by hand from"
