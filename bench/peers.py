@@ -268,7 +268,7 @@ def _session_memory(session: int) -> tuple[int, int, dict[str, int]]:
     PSS (shared pages divided among the processes sharing them: a worker forked from a
     server counts only its own pages), and the RSS of each process by its role."""
     total = pss = 0
-    each: dict[str, int] = {}
+    found: dict[int, tuple[int, list[bytes], int]] = {}  # pid: parent, argv, rss
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -291,16 +291,26 @@ def _session_memory(session: int) -> tuple[int, int, dict[str, int]]:
             ),
             0,
         )
-        each[f"{_role(argv)} {pid}"] = rss
+        found[int(pid)] = (int(fields[1]), argv, rss)  # field 4: the parent
+    each = {
+        f"{_role(argv, found.get(parent, (0, [], 0))[1])} {pid}": rss
+        for pid, (parent, argv, rss) in found.items()
+    }
     return total, pss, each
 
 
-def _role(argv: list[bytes]) -> str:
-    """A process's part in a run: the tool, the fork server or a worker of it."""
-    line = b" ".join(argv).decode(errors="replace")
-    if "forkserver import main" in line:
-        return "fork server"
-    if "multiprocessing" in line or "spawn_main" in line:
+def _role(argv: list[bytes], parent_argv: list[bytes]) -> str:
+    """A process's part in a run: the tool, the fork server, a worker forked from it (which
+    has the server's command line), or multiprocessing's resource tracker."""
+
+    def line(words: list[bytes]) -> str:
+        return b" ".join(words).decode(errors="replace")
+
+    if "forkserver import main" in line(argv):
+        return "worker" if "forkserver import main" in line(parent_argv) else "fork server"
+    if "resource_tracker" in line(argv):
+        return "resource tracker"
+    if "multiprocessing" in line(argv):
         return "worker"
     return Path(argv[0].decode(errors="replace")).name or "?"
 
