@@ -481,7 +481,7 @@ def m012_item_ids_never_given_twice(db: Database) -> None:
     plus one, so after a merge or a pruning removed the newest item, the next item fetched took
     its number: `show 57` then showed another story than the one an analyst noted down, and
     merging that new item failed on `merged_items`. `item_id_floor` keeps the highest id ever
-    removed (a trigger), and new items are numbered above it (`sql.NEW_ITEM_ID`). The floor
+    removed (a trigger), and new items are numbered above it (`sql.insert_item`). The floor
     starts at the highest merged id, the ids known to have been removed."""
     _run_script(
         db,

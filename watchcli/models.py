@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watchcli.prepared import EntryText
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,7 @@ class FeedContent:
     language: str = ""
     problem: str | None = None
     entries: tuple[Entry, ...] = ()
-    # `prepared.EntryText` of each entry, when the worker prepared them (else empty)
-    texts: tuple[Any, ...] = ()
+    texts: tuple[EntryText, ...] = ()  # each entry's, when a parse worker prepared them
 
 
 class Outcome(StrEnum):

@@ -77,11 +77,10 @@ if AVAILABLE:
     _KEYMAP = FeedParserDict.keymap
     _HARMLESS = (CharacterEncodingOverride, NonXMLContentType)
 
-# Handlers used as feedparser wrote them. Elements whose handler is not listed here or in
-# _PLAIN_HANDLERS make the body declined.
-_HANDLED = frozenset(
+# Handled elements that may hold child elements: every other one must hold text only (a child
+# inside a text element is inline markup, which feedparser serialises, or a broken document).
+_CONTAINERS = frozenset(
     {
-        # structure
         "rss",
         "channel",
         "feed",
@@ -89,13 +88,23 @@ _HANDLED = frozenset(
         "entry",
         "image",
         "source",
-        # people
         "author",
         "managingeditor",
         "dc_author",
         "dc_creator",
         "itunes_author",
         "contributor",
+        "itunes_owner",
+        "itunes_category",
+        "media_group",
+        "media_content",
+    }
+)
+# Handlers used as feedparser wrote them: the containers above and these. Elements whose
+# handler is not listed here or in _PLAIN_HANDLERS make the body declined.
+_HANDLED = _CONTAINERS | frozenset(
+    {
+        # people
         "dc_contributor",
         "name",
         "itunes_name",
@@ -106,7 +115,6 @@ _HANDLED = frozenset(
         "homepage",
         "webmaster",
         "dc_publisher",
-        "itunes_owner",
         # text
         "title",
         "dc_title",
@@ -154,7 +162,6 @@ _HANDLED = frozenset(
         "keywords",
         "dc_subject",
         "media_category",
-        "itunes_category",
         "tags",
         "itunes_keywords",
         "media_keywords",
@@ -172,37 +179,12 @@ _HANDLED = frozenset(
         "itunes_link",
         "itunes_block",
         "itunes_explicit",
-        "media_group",
-        "media_content",
         "media_thumbnail",
         "media_rating",
         "media_restriction",
         "media_license",
         "media_credit",
         "media_player",
-    }
-)
-# Handled elements that may hold child elements: every other one must hold text only (a child
-# inside a text element is inline markup, which feedparser serialises, or a broken document).
-_CONTAINERS = frozenset(
-    {
-        "rss",
-        "channel",
-        "feed",
-        "item",
-        "entry",
-        "image",
-        "source",
-        "author",
-        "managingeditor",
-        "dc_author",
-        "dc_creator",
-        "itunes_author",
-        "contributor",
-        "itunes_owner",
-        "itunes_category",
-        "media_group",
-        "media_content",
     }
 )
 # Names an element without a handler must not have: feedparser stores its text under that

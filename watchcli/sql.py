@@ -1,4 +1,4 @@
-"""Rows as dicts: the two read helpers the store modules share."""
+"""Rows as dicts, and the one way to insert an item: what the store modules share."""
 
 from __future__ import annotations
 
@@ -14,10 +14,28 @@ NOT_GUARDED = (
 
 # The id of an item about to be inserted: above every id in use and every id ever removed
 # (migration m012), so that an item's number always means the same story.
-NEW_ITEM_ID = (
+_NEW_ITEM_ID = (
     "(SELECT max(coalesce((SELECT max(id) FROM items), 0),"
     " (SELECT id FROM item_id_floor WHERE one = 1)) + 1)"
 )
+
+
+def insert_item(db: Database, values: dict[str, Any]) -> int:
+    """Insert an item row and return its id: `values["id"]` when given (an import keeping
+    another store's number this store never gave), else a number never given before. Every
+    item is inserted here."""
+    columns = [c for c in values if c != "id"]
+    marks = ["?"] * len(columns)
+    given = [values[c] for c in columns]
+    if values.get("id") is not None:
+        columns, marks, given = ["id", *columns], ["?", *marks], [values["id"], *given]
+    else:
+        columns, marks = ["id", *columns], [_NEW_ITEM_ID, *marks]
+    cursor = db.execute(
+        f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join(marks)})", given
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 def one(db: Database, sql: str, params: Iterable[Any] = ()) -> dict | None:

@@ -296,28 +296,22 @@ class Store:
     def insert_item(self, entry: Entry, source: Source, *, lang: str | None, now: datetime) -> int:
         """A new item, seen through `source` alone: already assigned as its sources say
         (`apply_automatic_assignment` would find nothing to change)."""
-        cursor = self.db.execute(
-            f"""
-            INSERT INTO items (id, url, title, summary, author, published, first_seen, updated,
-                               lang, scope, network, assigned_by)
-            VALUES ({sql.NEW_ITEM_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                entry.url,
-                entry.title,
-                entry.summary,
-                entry.author,
-                iso(entry.published),
-                iso(now),
-                iso(now),
-                lang,
-                source.scope,
-                source.network,
-                AUTOMATIC if source.network else None,
-            ],
+        return sql.insert_item(
+            self.db,
+            {
+                "url": entry.url,
+                "title": entry.title,
+                "summary": entry.summary,
+                "author": entry.author,
+                "published": iso(entry.published),
+                "first_seen": iso(now),
+                "updated": iso(now),
+                "lang": lang,
+                "scope": source.scope,
+                "network": source.network,
+                "assigned_by": AUTOMATIC if source.network else None,
+            },
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def insert_sighting(
         self,
@@ -630,20 +624,24 @@ class Store:
         if len(queue) == len(ranks):  # the queue only
             where = ["(" + " OR ".join(f"({condition})" for _, condition, _ in queue) + ")", *where]
             params = [*rank_params, *params]
-        query = f"SELECT {self._ITEM_COLUMNS}, {rank_of} AS queue FROM items i"
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        query += " ORDER BY queue, i.published DESC, i.id DESC"
-        if limit:
-            query += " LIMIT ?"
-            params = [*params, limit]
-        return [self._decode_item(row) for row in self._all(query, [*rank_params, *params])]
+        return self._items(
+            where, [*rank_params, *params], limit, rank=f"{rank_of} AS queue", order="queue, "
+        )
 
-    def _items(self, where: list[str], params: list[Any], limit: int | None) -> list[dict]:
-        query = f"SELECT {self._ITEM_COLUMNS} FROM items i"
+    def _items(
+        self,
+        where: list[str],
+        params: list[Any],
+        limit: int | None,
+        *,
+        rank: str = "",
+        order: str = "",
+    ) -> list[dict]:
+        """Items matching `where`, newest first (after `order`), with the `rank` column."""
+        query = f"SELECT {self._ITEM_COLUMNS}{', ' + rank if rank else ''} FROM items i"
         if where:
             query += " WHERE " + " AND ".join(where)
-        query += " ORDER BY i.published DESC, i.id DESC"
+        query += f" ORDER BY {order}i.published DESC, i.id DESC"
         if limit:
             query += " LIMIT ?"
             params = [*params, limit]

@@ -212,18 +212,9 @@ class ExchangeStore:
             [record["id"], record["id"]],
         ).fetchone()
         # The other store's number when this store never gave it, else a new one.
-        columns = [c for c in ITEM_COLUMNS if c != "id"]
-        marks = ["?"] * len(columns)
-        values = [record[c] for c in columns]
-        if free:
-            columns, marks, values = ["id", *columns], ["?", *marks], [record["id"], *values]
-        else:
-            columns, marks = ["id", *columns], [sql.NEW_ITEM_ID, *marks]
-        cursor = self.db.execute(
-            f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join(marks)})", values
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        values = {c: record[c] for c in ITEM_COLUMNS}
+        values["id"] = record["id"] if free else None
+        return sql.insert_item(self.db, values)
 
     def _merge_item(self, item_id: int, record: dict) -> bool:
         """Status and holder from the side that changed them last; the earlier first sight."""

@@ -30,8 +30,6 @@ REPS = 3  # representatives of an item at most
 PER_TOKEN = 64  # index rows read per looked-up token at most: a common token reads no more
 DOCUMENTS = ""  # the near_df token that counts the items themselves
 
-NOT_GUARDED = sql.NOT_GUARDED
-
 
 def day_of(when: datetime) -> int:
     """Days since the epoch (UTC), floor: the index's and the counts' unit of time."""
@@ -101,7 +99,7 @@ class NearStore:
                    EXISTS (SELECT 1 FROM sightings s
                            WHERE s.item_id = r.item_id AND s.source_id = ?) AS same_source
             FROM near_reps r
-            WHERE r.item_id IN ({marks}) AND {NOT_GUARDED.format(item="r.item_id")}
+            WHERE r.item_id IN ({marks}) AND {sql.NOT_GUARDED.format(item="r.item_id")}
             ORDER BY r.item_id, r.sighting_id
             """,
             [source_id, *item_ids, source_id],
@@ -298,26 +296,20 @@ class NearStore:
         assert sighting is not None and item is not None
         first = sql.one(self.db, "SELECT min(id) AS id FROM sightings WHERE item_id = ?", [item_id])
         was_first = first is not None and first["id"] == sighting_id
-        cursor = self.db.execute(
-            f"""
-            INSERT INTO items (id, url, title, summary, author, published, first_seen, updated,
-                               lang, scope)
-            VALUES ({sql.NEW_ITEM_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                sighting["url"],
-                sighting["title"],
-                item["summary"] if was_first else sighting["lede"],
-                item["author"] if was_first else "",
-                sighting["published"] or sighting["seen"],
-                sighting["seen"],
-                iso(now),
-                item["lang"],
-                scope if scope is not None else item["scope"],
-            ],
+        new_id = sql.insert_item(
+            self.db,
+            {
+                "url": sighting["url"],
+                "title": sighting["title"],
+                "summary": item["summary"] if was_first else sighting["lede"],
+                "author": item["author"] if was_first else "",
+                "published": sighting["published"] or sighting["seen"],
+                "first_seen": sighting["seen"],
+                "updated": iso(now),
+                "lang": item["lang"],
+                "scope": scope if scope is not None else item["scope"],
+            },
         )
-        new_id = cursor.lastrowid
-        assert new_id is not None
         self.db.execute(
             """
             UPDATE sightings SET item_id = ?, moved_from = ?, how = 'split', score = NULL,
