@@ -6,6 +6,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 
 from filelock import FileLock
@@ -234,3 +235,33 @@ def test_killing_fetch_loses_nothing_committed_and_the_next_run_completes(
     again = workspace.run("fetch", "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["new_items"] == 0
+
+
+def test_the_fetching_process_leaves_parsing_to_its_workers(
+    workspace: Workspace, feed_server: FeedServer
+) -> None:
+    """The writer's process never loads feedparser or the page parser (12 MiB and 60 ms of
+    its memory and start): the workers read the bodies, and the items are still stored."""
+    workspace.write_config([{"id": "rss", "url": feed_server.url("/feeds/rss2.xml")}])
+    probe = (
+        "import sys\n"
+        "from watchcli.cli import main\n"
+        "sys.argv = ['watchcli', 'fetch', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    parsers = ('feedparser', 'selectolax', 'watchcli.parse')\n"
+        "    loaded = [m for m in parsers if m in sys.modules]\n"
+        "    print('loaded:', loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=workspace.environment("camille", None),
+        cwd=workspace.folder,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["new_items"] > 0
+    assert "loaded: []" in result.stderr

@@ -28,7 +28,13 @@ from watchcli.dates import parse_iso, utcnow
 from watchcli.errors import UsageError
 from watchcli.fetch import PAGE_ACCEPT, Fetcher, FetchRequest, make_client
 from watchcli.models import Entry, FetchResult, Outcome, RunSummary
-from watchcli.prepared import EntryText, Packed, read_feed_for_writer, read_page_for_writer
+from watchcli.prepared import (
+    PARSERS,
+    EntryText,
+    Packed,
+    read_feed_for_writer,
+    read_page_for_writer,
+)
 from watchcli.rules import NO_WORDS, MatchText, Rules
 from watchcli.store import SightingMatch, SourceState, Store
 from watchcli.store_near import REPS, Representative, day_of, is_new_representative
@@ -560,7 +566,8 @@ class _ParsePool:
                 max_workers=max(1, min((os.cpu_count() or 1) - 1, 8)),
                 mp_context=multiprocessing.get_context("forkserver"),
             )
-            self._executor.submit(importlib.import_module, "watchcli.prepared")
+            for module in PARSERS:
+                self._executor.submit(importlib.import_module, module)
 
     async def read(
         self, result: FetchResult, seen_at: datetime, source: Source, *, keywords: bool

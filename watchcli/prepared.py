@@ -22,9 +22,11 @@ from datetime import datetime
 from watchcli import neardup
 from watchcli.config import PageSelectors
 from watchcli.models import Entry, FeedContent
-from watchcli.page import read_page
-from watchcli.parse import read_feed
 from watchcli.rules import MatchText
+
+# What a worker imports to read bodies: the writer's process, which only names these
+# functions to the pool, never loads the parsers (feedparser alone is 12 MiB and 60 ms).
+PARSERS = ("watchcli.parse", "watchcli.page")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ def read_feed_for_writer(
     body: bytes, content_type: str, url: str, seen_at: datetime, keywords: bool
 ) -> Packed:
     """`read_feed`, each entry with its `EntryText`. Never raises."""
+    from watchcli.parse import read_feed
+
     return Packed.of(_with_texts(read_feed(body, content_type, url, seen_at), keywords))
 
 
@@ -85,5 +89,7 @@ def read_page_for_writer(
     keywords: bool,
 ) -> Packed:
     """`read_page`, each entry with its `EntryText`. Never raises."""
+    from watchcli.page import read_page
+
     content = read_page(body, content_type, url, seen_at, selectors)
     return Packed.of(_with_texts(content, keywords))
