@@ -132,6 +132,11 @@ class Ingester:
                 near = ready.near if ready else neardup.match_text(entry.title, entry.summary)
                 fresh.append((entry, text, near))
             guids.add(entry.guid)
+        if source.dedupe and fresh:
+            # Every token of the batch weighed in one query, not one query an entry. Same
+            # weights: a token's count loaded now only misses items this batch will add, and
+            # `Weights.add` counts those.
+            self.weights.prefetch(t for _, _, near in fresh for t in near.text)
         for entry, text, near_text in fresh:
             self._store_new(source, entry, text, near_text, lang=lang, now=now, counts=counts)
         return counts
