@@ -292,7 +292,7 @@ PARTS = {
     "exact keys": ("find_sighting", "find_item_by_url_key", "find_item_by_guid"),
     "near lookup": ("candidates", "representatives", "token_counts", "item_count"),
     "decision": ("match_text", "query_tokens", "decide"),
-    "inserts": ("insert_item", "insert_sighting", "add_representative", "count_item"),
+    "inserts": ("insert_item", "insert_sighting", "add_representative", "count_items"),
     "tags+assign": ("add_automatic_tags", "apply_automatic_assignment", "item_published"),
 }
 

@@ -19,6 +19,7 @@ from watchcli.config import Config, DedupeSettings, Source
 from watchcli.ingest import FetchRun, Ingester
 from watchcli.models import Entry
 from watchcli.store import Store
+from watchcli.store_near import DOCUMENTS
 
 DAY = datetime(2026, 3, 16, 8, 0, tzinfo=UTC)
 QUAKE = "Séisme au Maroc : au moins 800 morts selon un nouveau bilan"
@@ -56,6 +57,31 @@ def items_of(store: Store) -> list[set[str]]:
     for item, source in rows:
         groups.setdefault(item, set()).add(source)
     return list(groups.values())
+
+
+def test_a_feeds_new_items_are_counted_once_each_in_the_token_counts(tmp_path: Path) -> None:
+    """The batch's counts are written once a token (Ingester.store_entries): they must equal
+    what counting item after item gives (`recount`), and a merged entry counts for nothing."""
+    entries = (
+        entry("a", QUAKE),
+        entry("b", "Séisme au Maroc : le bilan s'alourdit à au moins 800 morts"),
+        entry("c", "Inondations au Pakistan : des milliers de déplacés", "Les pluies continuent."),
+        entry("d", "Au Pakistan, les inondations font des milliers de sans-abri", ""),
+    )
+    config = Config(path=tmp_path / "sources.toml", sources=(Source(id="afp", url="https://a/"),))
+    with Store.open(tmp_path / "watch.db") as store:
+        with store.write():
+            counts = Ingester(store, config).store_entries(
+                config.sources[0], entries, lang="fr", now=DAY
+            )
+        batch = sorted(store.db.execute("SELECT token, day, n FROM near_df").fetchall())
+        with store.write():
+            store.near.recount(DAY - timedelta(days=1))
+        recounted = sorted(store.db.execute("SELECT token, day, n FROM near_df").fetchall())
+    assert counts.new_items + counts.new_sightings == len(entries)
+    assert batch == recounted
+    assert counts.new_sightings >= 1  # a merged entry was in the batch
+    assert dict((t, n) for t, _, n in batch)[DOCUMENTS] == counts.new_items
 
 
 def test_a_rewrite_from_another_source_becomes_a_near_sighting(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import gc
 import importlib
 import multiprocessing
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -137,8 +137,14 @@ class Ingester:
             # weights: a token's count loaded now only misses items this batch will add, and
             # `Weights.add` counts those.
             self.weights.prefetch(t for _, _, near in fresh for t in near.text)
+        holders: Counter[str] = Counter()  # how many of the batch's new items hold each token
         for entry, text, near_text in fresh:
-            self._store_new(source, entry, text, near_text, lang=lang, now=now, counts=counts)
+            self._store_new(
+                source, entry, text, near_text, lang=lang, now=now, counts=counts, holders=holders
+            )
+        if counts.new_items:
+            # One row a token for the batch: half the rows of one an item's token, on real feeds
+            self.store.near.count_items(day_of(now), holders, counts.new_items)
         return counts
 
     def _update(
@@ -172,8 +178,10 @@ class Ingester:
         lang: str | None,
         now: datetime,
         counts: EntryCounts,
+        holders: Counter[str],
     ) -> None:
-        """A new entry: a sighting of the item it matches, or a new item."""
+        """A new entry: a sighting of the item it matches, or a new item (its tokens counted
+        in `holders`, which the caller writes once for the batch)."""
         key = dedupe.url_key(entry.url)
         found = self.match(source, entry, key, near_text)
         if found.item_id is None:
@@ -199,7 +207,7 @@ class Ingester:
         if found.how == "new":
             self.created.add(item_id)
             self.weights.add(near_text.text)  # before the store counts it: see Weights.add
-            self.store.near.count_item(day_of(now), near_text.text)
+            holders.update(near_text.text)
             self.store.near.add_representative(
                 item_id, sighting_id, day_of(entry.published), entry.published, near_text
             )

@@ -17,7 +17,8 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -191,10 +192,15 @@ class NearStore:
 
     def count_item(self, day: int, tokens: Iterable[str]) -> None:
         """One more item, first seen on `day`, holds `tokens`."""
+        self.count_items(day, Counter(set(tokens)), 1)
+
+    def count_items(self, day: int, holders: Mapping[str, int], items: int) -> None:
+        """`items` more items, first seen on `day`, of which `holders[token]` hold each token:
+        one row written a token, however many of the items hold it."""
         self.db.conn.executemany(
-            "INSERT INTO near_df (token, day, n) VALUES (?, ?, 1)"
-            " ON CONFLICT (token, day) DO UPDATE SET n = n + 1",
-            [(token, day) for token in (DOCUMENTS, *sorted(set(tokens)))],
+            "INSERT INTO near_df (token, day, n) VALUES (?, ?, ?)"
+            " ON CONFLICT (token, day) DO UPDATE SET n = n + excluded.n",
+            [(DOCUMENTS, day, items), *((t, day, holders[t]) for t in sorted(holders))],
         )
 
     def token_counts(self, tokens: Sequence[str], since_day: int) -> dict[str, int]:
