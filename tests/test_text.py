@@ -271,3 +271,49 @@ def test_strip_invisible_is_its_definition(s: str) -> None:
 @given(st.text(st.one_of(st.characters(), _TRICKY), max_size=80))
 def test_collapse_line_is_its_definition(s: str) -> None:
     assert text._collapse_line(s) == _collapse_by_run(s)
+
+
+# Pieces of real-world HTML fragments, recombined: tags that make blocks, cells and breaks,
+# skipped elements, comments, marked sections, references (escaped once too often, too),
+# whitespace runs and paragraph breaks, and text with and without accents.
+_HTML_PIECES = st.sampled_from(
+    (
+        *("<p>", "</p>", "<div class='x'>", "</div>", "<br>", "<br/>", "<td>", "</td>", "<li>"),
+        *("<script>var a = '<p>';</script>", "<style>p{}</style>", "<!-- note -->", "<![if x]>"),
+        *("&amp;", "&eacute;", "&amp;eacute;", "&#233;", "&lt;p&gt;", "&nbsp;", "&", "<", ">"),
+        *(" ", "  \n\t ", "\n\n", "\u00a0", "Solidarité ", "internationale, ", "l’ECSI. "),
+        *("mot ", "x", "<a href='https://e.org/?a=1&b=2'>", "</a>", "<img src=x>", "\x1b[31m"),
+    )
+)
+
+
+@given(
+    st.lists(_HTML_PIECES, max_size=120).map("".join),
+    st.integers(min_value=8, max_value=200),
+    st.integers(min_value=1, max_value=64),
+)
+def test_reading_only_the_opening_gives_the_same_truncated_text(
+    html: str, enough: int, chunk: int
+) -> None:
+    """`html_to_text(…, enough=n)` may stop reading early (normalize_entry keeps 4,000
+    characters of a summary): truncated to `n`, its text is the whole text's, wherever the
+    chunks fall (real chunks are 8 KiB: small ones here put every boundary to the test)."""
+    whole = html_to_text(html)
+    saved = text._READ_CHUNK
+    text._READ_CHUNK = chunk
+    try:
+        opening = html_to_text(html, enough=enough)
+    finally:
+        text._READ_CHUNK = saved
+    assert truncate(opening, enough) == truncate(whole, enough)
+    assert opening == whole or len(opening) > enough
+
+
+def test_a_long_article_is_read_only_to_its_opening() -> None:
+    """A full-text feed's article: the text of its first chunks is enough for the summary."""
+    paragraph = "<p>" + "Un paragraphe de l'article, assez long pour compter. " * 20 + "</p>"
+    html = paragraph * 400  # about 400 KiB
+    assert len(html) > 20 * text._READ_CHUNK
+    opening = html_to_text(html, enough=4000)
+    assert 4000 < len(opening) < 5 * text._READ_CHUNK
+    assert truncate(opening, 4000) == truncate(html_to_text(html), 4000)

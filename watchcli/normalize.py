@@ -332,8 +332,8 @@ def normalize_entry(raw: RawEntry, *, feed_url: str, seen_at: datetime) -> Entry
     url = canonical_url(link)
     title = _plain_line(raw.title)
     # The content when the summary is missing or empty once cleaned ("<p>&nbsp;</p>").
-    summary = html_to_text(raw.summary[:MAX_HTML_INPUT]) or html_to_text(
-        raw.content[:MAX_HTML_INPUT]
+    summary = html_to_text(raw.summary[:MAX_HTML_INPUT], enough=MAX_SUMMARY) or html_to_text(
+        raw.content[:MAX_HTML_INPUT], enough=MAX_SUMMARY
     )
     summary = truncate(summary, MAX_SUMMARY)
 
