@@ -662,20 +662,20 @@ def features(
 
 # --- fitted by bench/dedupe_fit.py: do not edit by hand ---------------------------------------
 # COEFFICIENTS-BEGIN
-INTERCEPT = -6.5323
+INTERCEPT = -6.5270
 COEFFICIENTS = (
-    +3.1860,  # title_sim
-    +1.2289,  # lede_sim
-    +0.5537,  # rare_told
-    +9.5676,  # shared_info
-    -1.8643,  # names_apart
-    +1.6300,  # shared_number
-    -2.6932,  # same_source
-    -3.9541,  # hours_apart
-    +2.5061,  # no_lede
-    +1.4564,  # spelling_sim
+    +3.1718,  # title_sim
+    +1.2313,  # lede_sim
+    +0.5579,  # rare_told
+    +9.5590,  # shared_info
+    -1.8797,  # names_apart
+    +1.6232,  # shared_number
+    -2.6927,  # same_source
+    -3.9518,  # hours_apart
+    +2.5048,  # no_lede
+    +1.4671,  # spelling_sim
 )
-DEFAULT_THRESHOLD = 0.900
+DEFAULT_THRESHOLD = 0.950
 # COEFFICIENTS-END
 
 
