@@ -2,6 +2,7 @@
 refresh of the triage screen, against the one ranked and sorted query they replaced.
 
     python bench/queue_scale.py [--sizes 100000,1000000] [--runs 5] [--keep DIR] [--plans]
+    python bench/queue_scale.py --search [--sizes 1000000] [--runs 5] [--keep DIR]
 
 The stores: bench/dedupe_scale.py's plain stores (`built_store`: built once, reused from
 `--keep DIR`), each copied once (kept beside it) to a store at the current schema with a
@@ -25,6 +26,12 @@ Timed in this process, the old way and the new in turns, RUNS times each on a ne
   first VIEW_LIMIT rows) on ana's queue, and filtered on another network's items, against the
   old refresh (OLD_TRIAGE: every new item read through the old query to count the ranks).
 
+With `--search`, the triage screen's search (`/`) instead, on bench/dedupe_scale.py's store
+of templated French titles and summaries, with the same triage state: a refresh of the screen
+searching the whole store's full-text index (its newest MATCH_LIMIT matches, then the view's
+filters, in the queue's order), for the SEARCHES below, timed the same way. There is no old
+way to compare with: it looked through the newest 5000 items only, and found other items.
+
 Both ways run on the same store (its indexes of m011 included: the old query's plans are the
 same on the store before m011, a scan or a filter's index, and a sort), and each pair's
 results are checked equal (the old refresh's queue cut to VIEW_LIMIT) before anything is
@@ -42,6 +49,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -170,6 +178,29 @@ CASES: dict[str, tuple[Callable[[Store], object], Callable[[Store], object]]] = 
 }
 
 
+# `--search`: the views, by how many items their words match in a store of a million.
+SEARCHES = {
+    "festival grenoble (2 939)": View(search="festival grenoble"),
+    "sante (44 403)": View(search="sante"),
+    "patrim, as typed (44 632)": View(search="patrim"),
+    "emploi (333 334)": View(search="emploi"),
+    "emploi, network sud": View(search="emploi", network="sud"),
+    "emploi, tag eau": View(search="emploi", tag="eau"),
+    "emploi, status selected": View(search="emploi", status="selected"),
+    "a, as typed (1 000 000)": View(search="a"),
+    "the queue, no search": View(),
+}
+
+
+def search_cases(path: Path, runs: int) -> dict[str, float]:
+    """The median refresh of the triage screen for each of SEARCHES (ms)."""
+    medians = {}
+    for name, view in SEARCHES.items():
+        refresh = partial(services.triage_queue, owner=OWNER, view=view)
+        medians[name] = statistics.median(timed(path, refresh) for _ in range(runs))
+    return medians
+
+
 def same(old: object, new: object) -> bool:
     if isinstance(old, services.Queue) and isinstance(new, services.Queue):
         return old.counts == new.counts and old.items[: services.VIEW_LIMIT] == new.items
@@ -207,7 +238,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="keep the built stores here, and reuse them")
     parser.add_argument("--plans", action="store_true", help="print the new queries' plans")
+    parser.add_argument("--search", action="store_true", help="time the triage search instead")
     args = parser.parse_args()
+    if args.search:
+        search_main(args)
+        return
     results: dict[tuple[int, str], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="watchcli-queue-") as tmp:
         folder = args.keep.resolve() if args.keep else Path(tmp)
@@ -245,6 +280,20 @@ def main() -> None:
             f"{size:>9}  {name:28} {old_ms:9.1f} {new_ms:8.2f} "
             f"{ratio:7.{0 if ratio >= 10 else 1}f}x"
         )
+
+
+def search_main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="watchcli-queue-") as tmp:
+        folder = args.keep.resolve() if args.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for size in (int(s) for s in args.sizes.split(",")):
+            base = built_store(folder, "templated", size, 200)
+            path = folder / f"queue-{base.stem}-q{QUEUE_VERSION}.db"
+            if not path.exists():
+                prepare(base, path)
+            print(f"\n{size} items: a refresh of the triage screen, median of {args.runs} (ms)")
+            for name, ms in search_cases(path, args.runs).items():
+                print(f"  {name:30} {ms:8.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.queue_scale import old_list
-from watchcli import services
+from watchcli import services, store_queue
 from watchcli.config import Source
 from watchcli.dates import iso
 from watchcli.models import ItemFilter
@@ -271,3 +271,114 @@ def test_the_triage_screen_counts_the_whole_queue_and_lists_its_first_rows(blank
         assert kept.items[9]["status"] == "selected"
         assert kept.items[9]["queue"] == acted["queue"]
         assert kept.counts[acted["queue"]] == queue.counts[acted["queue"]] - 1
+
+
+# --- the triage screen's search ------------------------------------------------------------
+
+
+def retitle(store: Store, titles: dict[int, str], scope: str | None = None) -> None:
+    """New titles (and a scope) for some items: the index follows, through its triggers."""
+    with store.write():
+        for item_id, title in titles.items():
+            store.db.execute(
+                "UPDATE items SET title = ?, scope = coalesce(?, scope) WHERE id = ?",
+                [title, scope, item_id],
+            )
+
+
+def test_a_triage_search_looks_through_the_whole_store(blank: Path) -> None:
+    owner = OWNERS[0]
+    with copy_of(blank) as store:
+        # The story first, and oldest; then 6000 newer items (more than the 5000 newest that
+        # a search once looked through), in every rank of the queue.
+        add_items(store, [(3, 3, "new", 0, ("a",), ())])
+        add_items(store, [(n % 2, 0, "new", n % len(HOLDERS), ("a",), ()) for n in range(6000)])
+        retitle(store, {1: "Semaine de la Solidarité internationale"})
+        for typed in ("solidar", "SOLIDARITE", "semaine solid", '"la solidarité"'):
+            queue = services.triage_queue(store, owner, services.View(search=typed))
+            assert [row["id"] for row in queue.items] == [1], typed
+            assert queue.items[0]["queue"] == services.UNASSIGNED
+            assert not queue.more_matches
+        assert services.triage_queue(store, owner, services.View(search='"solidar"')).items == []
+        # Every item matches `story`: the screen lists its first VIEW_LIMIT, as a filter does.
+        stories = services.triage_queue(store, owner, services.View(search="stor"))
+        assert stories.items == store.list_items(
+            ItemFilter(limit=services.VIEW_LIMIT), queue_of=owner
+        )
+
+
+WORDS = ("eau", "sante", "eau sante", "rien")  # the titles' words, one item in four each
+
+
+@pytest.mark.parametrize(
+    ("view", "words"),
+    [
+        (services.View(search="eau"), {"eau", "eau sante"}),
+        (services.View(search="eau", status="new"), {"eau", "eau sante"}),
+        (services.View(search="eau", status="selected"), {"eau", "eau sante"}),
+        (services.View(search="eau", tag="sante"), {"eau", "eau sante"}),
+        (services.View(search="eau", network="resacoop"), {"eau", "eau sante"}),
+        (services.View(search="eau", scope="international"), {"eau", "eau sante"}),
+        (
+            services.View(search="eau sant", scope="international", status="new", tag="sante"),
+            {"eau sante"},
+        ),
+        (services.View(search="eau -sante", network="cerapcoop"), {"eau"}),
+    ],
+    ids=lambda value: (
+        " ".join(f"{k}={v}" for k, v in vars(value).items() if v)
+        if isinstance(value, services.View)
+        else ""
+    ),
+)
+def test_a_triage_search_takes_the_other_filters_and_the_queues_order(
+    blank: Path, view: services.View, words: set[str]
+) -> None:
+    """What a filter lists (the old ranked query, in full), less what the search leaves out;
+    after more than 5000 newer items of the same filters, which the search does not find."""
+    with copy_of(blank) as store:
+        every_kind(store)
+        add_items(store, [(day, day, "new", 0, ("b",), ("sante",)) for day in range(3)])
+        ids = [row[0] for row in store.db.execute("SELECT id FROM items ORDER BY id")]
+        retitle(store, {n: f"Item {n}: {WORDS[n % 4]}" for n in ids})
+        retitle(store, {n: f"Item {n}: {WORDS[n % 4]}" for n in ids[::3]}, "international")
+        holder = {None: 0, "resacoop": 1, "cerapcoop": 2}[view.network]
+        tags = (view.tag,) if view.tag else ()
+        add_items(store, [(0, 0, view.status or "new", holder, ("a",), tags)] * 5001)
+        with store.write():
+            store.db.execute("UPDATE items SET scope = ? WHERE id > ?", [view.scope, ids[-1]])
+        item_filter = ItemFilter(tags=tags, status=view.status, network=view.network)
+        for owner in OWNERS:
+            expected = [
+                row
+                for row in old_list(store, item_filter, owner)
+                if row["title"].startswith("Item ")
+                and row["title"].split(": ")[1] in words
+                and (not view.scope or row["scope"] == view.scope)
+            ]
+            assert expected  # every view finds some items
+            got = services.triage_queue(store, owner, view)
+            assert got.items == expected
+            assert [list(row) for row in got.items] == [list(row) for row in expected]
+
+
+def test_the_search_reads_its_newest_matches_and_says_when_there_are_more(blank: Path) -> None:
+    with copy_of(blank) as store:
+        add_items(store, [(n % 2, 0, "new", n % len(HOLDERS), ("a",), ()) for n in range(10)])
+        owner, every = OWNERS[0], ItemFilter()
+        listed = store.list_items(every, queue_of=owner)
+        for matches, more in ((4, True), (10, False), (11, False)):
+            rows, found_more = store_queue.search_queue(
+                store, '"story"', every, owner, scope=None, matches=matches, limit=3
+            )
+            newest = [row for row in listed if row["id"] > 10 - matches]
+            assert (rows, found_more) == (newest[:3], more)
+
+
+@pytest.mark.parametrize("typed", ["-eau", "!!!", '""', "-", '-"eau sante"', "*"])
+def test_a_search_with_nothing_to_look_for_lists_nothing(blank: Path, typed: str) -> None:
+    with copy_of(blank) as store:
+        every_kind(store)
+        queue = services.triage_queue(store, OWNERS[0], services.View(search=typed))
+        assert (queue.items, queue.more_matches) == ([], False)
+        assert queue.counts == store.queue_counts(*OWNERS[0])

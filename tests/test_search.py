@@ -91,10 +91,28 @@ def test_the_users_words_become_a_quoted_fts_query(text: str, expected: str | No
     assert parse_query(text).fts() == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("solidar", '"solidar" *'),
+        ("Semaine Solidar", '"semaine" AND "solidar" *'),
+        ("solidar*", '"solidar" *'),
+        ("l'EC", '"l ec" *'),
+        ('"semaine de la"', '"semaine de la"'),
+        ('aide "semaine de', '"aide" AND "semaine de"'),
+        ("aide -humanit", '("aide") NOT ("humanit" *)'),
+        ("aide !!!", '"aide" *'),
+        ("-seulement", None),
+    ],
+)
+def test_as_typed_the_last_word_is_a_prefix_unless_quoted(text: str, expected: str | None) -> None:
+    assert parse_query(text, typing=True).fts() == expected
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
-def test_no_input_raises_and_every_query_runs(text: str) -> None:
-    expression = parse_query(text).fts()
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), st.booleans())
+def test_no_input_raises_and_every_query_runs(text: str, typing: bool) -> None:
+    expression = parse_query(text, typing=typing).fts()
     conn = sqlite3.connect(":memory:")
     conn.execute(
         "CREATE VIRTUAL TABLE t USING fts5 (a, tokenize = 'unicode61 remove_diacritics 2')"

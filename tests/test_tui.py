@@ -21,9 +21,9 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from tests.conftest import REPO, WATCHCLI, Workspace
-from tests.teamwork import TAGS, FastWorkspace, entry, seed, setup, show
+from tests.teamwork import SOURCES, TAGS, FastWorkspace, entry, seed, setup, show
 from watchcli.config import load_config
-from watchcli.dates import utcnow
+from watchcli.dates import iso, utcnow
 from watchcli.ingest import Ingester
 from watchcli.models import Entry
 from watchcli.services import View
@@ -252,6 +252,68 @@ def test_search_ignores_accents_and_filter_by_status(ws: FastWorkspace) -> None:
         assert rows(app) == [accented]
         await pilot.press("escape", "R")
         assert rows(app) == [plain]  # a reload drops what left the queue... not acted here
+        await pilot.press("q")
+
+    drive(app, keys)
+
+
+def test_search_as_typed_with_the_filters_and_the_scope(workspace: Workspace) -> None:
+    ws = FastWorkspace(workspace.folder)
+    world = {"id": "world", "url": "https://world.example/feed", "scope": "international"}
+    ws.write_config([*SOURCES, world], extra=TAGS)
+    now = utcnow()
+    ours, budget = seed(
+        ws,
+        "cerap-feed",
+        entry(1, "Semaine de la Solidarité internationale", when=now - timedelta(hours=2)),
+        entry(2, "Budget de l'aide", when=now - timedelta(hours=1)),
+    )
+    [theirs] = seed(ws, "resa-feed", entry(3, "Solidarités rurales", when=now - timedelta(hours=3)))
+    [abroad] = seed(ws, "world", entry(4, "SOLIDARITE au Sahel", when=now - timedelta(hours=4)))
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("slash", *"solidar", "enter")  # the last word is a prefix
+        assert rows(app) == [ours, abroad, theirs]  # camille's network, nobody's, another's
+        await pilot.press("f", *"scope:inter", "enter")
+        assert rows(app) == [abroad]
+        await pilot.press("slash", "ctrl+u", *"solidarite", "enter")
+        assert rows(app) == [abroad]
+        await pilot.press("escape", "f", *"network:resa", "enter", "slash", *"solid", "enter")
+        assert rows(app) == [theirs]
+        await pilot.press("slash", "ctrl+u", *"-aide", "enter")
+        assert rows(app) == []
+        assert message(app) == "Nothing to search for: give a word (-word only leaves out)"
+        await pilot.press("escape")
+        assert rows(app) == [budget, ours, abroad]  # back to the queue
+        await pilot.press("q")
+
+    drive(app, keys)
+    assert app.return_code == 0
+
+
+def test_a_search_reaches_past_the_newest_items_and_says_when_it_was_cut(
+    ws: FastWorkspace,
+) -> None:
+    [old] = seed(ws, "neutral", entry(1, "Solidarité", when=utcnow() - timedelta(days=900)))
+    newer = [(f"Story {n}", iso(utcnow() - timedelta(minutes=n))) for n in range(10_001)]
+    with Store.open(ws.db) as store, store.write():
+        store.db.conn.executemany(
+            "INSERT INTO items (title, published, first_seen, updated, status)"
+            " VALUES (?, ?, ?, ?, 'new')",
+            [(title, when, when, when) for title, when in newer],
+        )
+    app = screen(ws)
+
+    async def keys(pilot: Pilot) -> None:
+        await pilot.press("slash", *"solidar", "enter")
+        assert rows(app) == [old]
+        assert message(app) == ""
+        await pilot.press("slash", "ctrl+u", *"story", "enter")
+        assert len(rows(app)) == 500
+        assert (
+            message(app) == "Over 10000 matches: only the newest 10000 looked through; add a word"
+        )
         await pilot.press("q")
 
     drive(app, keys)

@@ -5,7 +5,8 @@ Pure: no I/O. The syntax (README, "Finding items again") is small on purpose:
 - words: every one must match, accents and case aside (`solidarite` finds « Solidarité »);
 - `"a phrase"`: these words, in this order (an unclosed quote runs to the end);
 - `-word`, `-"a phrase"`: leave out the items that have it;
-- `word*`: any word starting so (`solidar*`).
+- `word*`: any word starting so (`solidar*`); as typed in the triage screen, the last word is
+  one already (`parse_query(…, typing=True)`), unless it is in quotes.
 
 Nothing the user types reaches FTS5 as syntax: every word becomes a quoted string, and FTS5's
 operators (`AND`, `OR`, `NEAR`, `:`, `^`, parentheses) are words like any other. So no input
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # A word as SQLite's unicode61 tokenizer sees it: letters and digits (Unicode categories L*,
 # N*; also Co), everything else separates.
@@ -65,9 +66,12 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(fold_word(m.group()) for m in _TOKEN.finditer(text))
 
 
-def parse_query(text: str) -> Query:
-    """The user's words as terms; never raises."""
+def parse_query(text: str, *, typing: bool = False) -> Query:
+    """The user's words as terms; never raises. `typing`: the words of a search typed as one
+    looks (the triage screen), whose last word may be unfinished: it is a prefix, as if it
+    ended with `*` (`solidar` finds « Solidarité »), unless it is in quotes."""
     terms = []
+    quoted = False
     for match in _TERM.finditer(text.replace("\x00", " ")):
         phrase_minus, phrase, word_minus, word = match.groups()
         raw = phrase if phrase is not None else word
@@ -76,6 +80,9 @@ def parse_query(text: str) -> Query:
         found = words(raw)
         if found:
             terms.append(Term(found, prefix=prefix, exclude=exclude))
+            quoted = phrase is not None
+    if typing and terms and not quoted:
+        terms[-1] = replace(terms[-1], prefix=True)
     return Query(tuple(terms))
 
 

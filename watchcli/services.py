@@ -11,12 +11,13 @@ No SQL here (the store modules) and no output. The rules that live here, once:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from watchcli import store_queue
 from watchcli.config import Config
 from watchcli.models import ItemFilter, source_health
+from watchcli.search import parse_query
 from watchcli.stats import Window, build_stats
 from watchcli.store import Store
 
@@ -129,18 +130,28 @@ class View:
 
 @dataclass
 class Queue:
-    """The rows of the screen, in order, and the counts of the member's queue by rank."""
+    """The rows of the screen, in order, and the counts of the member's queue by rank; with a
+    search, whether it matched more items than the MATCH_LIMIT it looked through."""
 
     items: list[dict]
     counts: dict[int, int] = field(default_factory=dict)
+    more_matches: bool = False
 
 
-# The queue and a filter list at most VIEW_LIMIT items, the first in the queue's order; a
-# search or a scope looks through the first SCAN_LIMIT items of the other filters (`watchcli
-# search` is the full-text search). A refresh reads no more rows than that: the header's
-# counts are counted by SQLite (`Store.queue_counts`).
+# The queue and a filter list at most VIEW_LIMIT items, the first in the queue's order. A
+# search looks through the whole store's full-text index, as `watchcli search` does, and
+# reads its newest MATCH_LIMIT matches; the scope filter without a search looks through the
+# first SCAN_LIMIT items of the other filters. A refresh reads no more rows than that: the
+# header's counts are counted by SQLite (`Store.queue_counts`).
 VIEW_LIMIT = 500
+MATCH_LIMIT = 10_000
 SCAN_LIMIT = 5000
+
+
+def triage_search(text: str) -> str | None:
+    """The FTS5 expression of a search typed in the triage screen, whose last word is a
+    prefix (`solidar` finds « Solidarité »); None when it has nothing to look for."""
+    return parse_query(text, typing=True).fts()
 
 
 def triage_queue(
@@ -148,27 +159,37 @@ def triage_queue(
 ) -> Queue:
     """The screen's rows for `owner` (member, network): the first VIEW_LIMIT items of their
     queue (ranks HELD, NETWORK, UNASSIGNED; the counts are of the whole queue), or the items
-    of `view`. Items in `keep` (id: the rank they were first listed with; those acted on in
-    this session) stay listed in their place after they leave the queue, so that the rows do
-    not move under the cursor."""
+    of `view` (none for a search with nothing to look for). Items in `keep` (id: the rank
+    they were first listed with; those acted on in this session) stay listed in their place
+    after they leave the queue, so that the rows do not move under the cursor."""
     counts = store.queue_counts(*owner)
+    more = False
+    item_filter = ItemFilter(
+        tags=(view.tag,) if view.tag else (),
+        status=view.status,
+        network=view.network,
+        limit=VIEW_LIMIT,
+    )
     if view.is_queue:
         rows = store.list_items(ItemFilter(limit=VIEW_LIMIT), queue_of=owner, queue_only=True)
+    elif view.search:
+        expression = triage_search(view.search)
+        rows = []
+        if expression:
+            rows, more = store_queue.search_queue(
+                store,
+                expression,
+                item_filter,
+                owner,
+                scope=view.scope,
+                matches=MATCH_LIMIT,
+                limit=VIEW_LIMIT,
+            )
+    elif view.scope:
+        rows = store.list_items(replace(item_filter, limit=SCAN_LIMIT), queue_of=owner)
+        rows = [item for item in rows if item["scope"] == view.scope][:VIEW_LIMIT]
     else:
-        scan = bool(view.scope or view.search)
-        item_filter = ItemFilter(
-            tags=(view.tag,) if view.tag else (),
-            status=view.status,
-            network=view.network,
-            limit=SCAN_LIMIT if scan else VIEW_LIMIT,
-        )
         rows = store.list_items(item_filter, queue_of=owner)
-        if view.scope:
-            rows = [item for item in rows if item["scope"] == view.scope]
-        if view.search:
-            found = store_queue.search_ids(store, view.search, [item["id"] for item in rows])
-            rows = [item for item in rows if item["id"] in found]
-        rows = rows[:VIEW_LIMIT]
     listed = {item["id"] for item in rows}
     for item_id, rank in keep.items():
         if item_id not in listed:
@@ -179,4 +200,4 @@ def triage_queue(
         item["queue"] = keep.get(item["id"], item["queue"])
     rows.sort(key=lambda item: (item["published"], item["id"]), reverse=True)
     rows.sort(key=lambda item: item["queue"])
-    return Queue(rows, counts)
+    return Queue(rows, counts, more)

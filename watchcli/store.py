@@ -618,9 +618,7 @@ class Store:
         if not ranks:
             return []
         queue = [(rank, condition, args) for rank, condition, args in ranks if rank < 3]
-        rank_of = " ".join(f"WHEN {condition} THEN {rank}" for rank, condition, _ in queue)
-        rank_of = f"CASE {rank_of} ELSE 3 END" if queue else "3"
-        rank_params = [arg for _, _, args in queue for arg in args]
+        rank_of, rank_params = _rank_of(ranks)
         if len(queue) == len(ranks):  # the queue only
             where = ["(" + " OR ".join(f"({condition})" for _, condition, _ in queue) + ")", *where]
             params = [*rank_params, *params]
@@ -1060,6 +1058,16 @@ def _queue_ranks(
         params = [member, network] if network is not None else [member]
         ranks.append((3, rest, params))
     return ranks
+
+
+def _rank_of(ranks: list[tuple[int, str, list[Any]]]) -> tuple[str, list[Any]]:
+    """The rank of an item (`items i`) among `ranks` as an SQL expression, and its parameters:
+    the first of ranks 0 to 2 whose condition holds, else 3."""
+    queue = [(rank, condition, args) for rank, condition, args in ranks if rank < 3]
+    if not queue:
+        return "3", []
+    cases = " ".join(f"WHEN {condition} THEN {rank}" for rank, condition, _ in queue)
+    return f"CASE {cases} ELSE 3 END", [arg for _, _, args in queue for arg in args]
 
 
 def _filter_sql(f: ItemFilter) -> tuple[list[str], list[Any]]:

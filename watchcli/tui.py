@@ -69,7 +69,7 @@ def keys_help(_: Callable[[str], str]) -> list[tuple[str, str]]:
         ("m", _("merge the marked items")),
         ("x", _("split a sighting off")),
         ("o", _("show the URL, open a browser")),
-        ("/", _("search titles and summaries")),
+        ("/", _("search titles, summaries and notes")),
         ("f", _("filter by tag, status, network or scope")),
         ("esc", _("back to the queue")),
         ("u", _("undo the last action")),
@@ -157,6 +157,7 @@ class TriageApp(App[None]):
         self.open_browser = open_browser
         self.view = services.View()
         self.items: list[dict] = []
+        self.more_matches = False  # the search matched more than the items it looked through
         self.marked: set[int] = set()
         self.drawn: dict[int, tuple] = {}  # what each line shows, to redraw only changes
         self.kept: dict[int, int] = {}  # items acted on here: the rank they were listed with
@@ -202,6 +203,7 @@ class TriageApp(App[None]):
         )
         same_rows = [item["id"] for item in queue.items] == [item["id"] for item in self.items]
         self.items = queue.items
+        self.more_matches = queue.more_matches
         ids = {item["id"] for item in self.items}
         self.marked &= ids
         table = self.query_one(DataTable)
@@ -628,17 +630,27 @@ class TriageApp(App[None]):
         self.say(url + ("" if opened else "  (" + self._("copied") + ")"))
 
     def action_search(self) -> None:
+        _ = self._
+
         def searched(text: str | None) -> None:
-            if text is not None:
-                self.set_view(
-                    services.View(
-                        tag=self.view.tag,
-                        status=self.view.status,
-                        network=self.view.network,
-                        scope=self.view.scope,
-                        search=text.strip(),
-                    )
+            if text is None:
+                return
+            self.set_view(
+                services.View(
+                    tag=self.view.tag,
+                    status=self.view.status,
+                    network=self.view.network,
+                    scope=self.view.scope,
+                    search=text.strip(),
                 )
+            )
+            if text.strip() and services.triage_search(text) is None:
+                self.say(
+                    _("Nothing to search for: give a word (-word only leaves out)"), error=True
+                )
+            elif self.more_matches:
+                said = _("Over {n} matches: only the newest {n} looked through; add a word")
+                self.say(said.format(n=services.MATCH_LIMIT))
 
         self.push_screen(Prompt(self._("Search (accents ignored)"), self.view.search), searched)
 
