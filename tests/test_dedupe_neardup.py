@@ -347,3 +347,39 @@ def test_job_offers_for_other_missions_are_other_offers(
         same_source=same_source,
     )
     assert verdict.reason is not None or verdict.probability < neardup.MODEL.threshold
+
+
+def _lede_names_word_by_word(text: str) -> frozenset[str]:
+    """`neardup._lede_names` as it was first written: every word's capitals looked at."""
+    names: set[str] = set()
+    end = 0
+    for m in neardup._WORD_RE.finditer(text):
+        between, end = text[end : m.start()], m.end()
+        if m.group()[0].isdigit() or m.start() == 0 or neardup._SENTENCE_END_RE.search(between):
+            continue
+        for part in neardup._capitalised_parts(m.group()):
+            names.update(t for t in neardup._tokens(part) if not neardup._is_number(t))
+    return frozenset(names)
+
+
+_LEDE_PIECES = st.sampled_from(
+    (
+        *(
+            "Brian ",
+            "Driscoll ",
+            "CPME ",
+            "l'ONU ",
+            "d'Acted ",
+            "anti-Trump ",
+            "iPhone ",
+            "États-Unis ",
+        ),
+        *("le ", "séisme ", "a ", "frappé ", "2 000 ", "COP30 ", "ǅemal ", "ß ", "東京 ", "x "),
+        *(". ", ": ", "« ", "» ", "… ", "\n", "; ", "? ", ", ", " - ", "'", "’"),
+    )
+)
+
+
+@given(st.lists(_LEDE_PIECES, max_size=40).map("".join) | st.text(max_size=80))
+def test_lede_names_skips_words_without_capitals_and_finds_the_same(text: str) -> None:
+    assert neardup._lede_names(text) == _lede_names_word_by_word(text)

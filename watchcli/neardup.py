@@ -295,10 +295,13 @@ def _lede_names(text: str) -> frozenset[str]:
     names: set[str] = set()
     end = 0
     for m in _WORD_RE.finditer(text):
-        between, end = text[end : m.start()], m.end()
-        if m.group()[0].isdigit() or m.start() == 0 or _SENTENCE_END_RE.search(between):
+        word, start, previous_end, end = m.group(), m.start(), end, m.end()
+        # Most words have no capital: nothing to look at (`islower` is False for "iPhone").
+        if word.islower() or word[0].isdigit() or start == 0:
             continue
-        for part in _capitalised_parts(m.group()):
+        if _SENTENCE_END_RE.search(text, previous_end, start):
+            continue
+        for part in _capitalised_parts(word):
             names.update(t for t in _tokens(part) if not _is_number(t))
     return frozenset(names)
 
