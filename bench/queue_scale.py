@@ -248,12 +248,7 @@ def main() -> None:
         folder = args.keep.resolve() if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",")):
-            base = built_store(folder, "plain", size, 200)
-            path = folder / f"queue-{base.stem}-q{QUEUE_VERSION}.db"
-            if not path.exists():
-                started = time.perf_counter()
-                prepare(base, path)
-                print(f"prepared {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
+            path = queue_store(folder, "plain", size)
             with Store.open(path) as store:
                 counts = store.queue_counts(*OWNER)
                 print(
@@ -282,15 +277,23 @@ def main() -> None:
         )
 
 
+def queue_store(folder: Path, workload: str, size: int) -> Path:
+    """The store of `size` items of `workload` with the triage state of `prepare`, built once."""
+    base = built_store(folder, workload, size, 200)
+    path = folder / f"queue-{base.stem}-q{QUEUE_VERSION}.db"
+    if not path.exists():
+        started = time.perf_counter()
+        prepare(base, path)
+        print(f"prepared {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
 def search_main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="watchcli-queue-") as tmp:
         folder = args.keep.resolve() if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",")):
-            base = built_store(folder, "templated", size, 200)
-            path = folder / f"queue-{base.stem}-q{QUEUE_VERSION}.db"
-            if not path.exists():
-                prepare(base, path)
+            path = queue_store(folder, "templated", size)
             print(f"\n{size} items: a refresh of the triage screen, median of {args.runs} (ms)")
             for name, ms in search_cases(path, args.runs).items():
                 print(f"  {name:30} {ms:8.1f}", flush=True)
