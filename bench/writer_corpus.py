@@ -1,0 +1,94 @@
+"""The fetch's writer alone, on real feeds: milliseconds and SQL statements an entry.
+
+    python bench/writer_corpus.py [--runs 5]
+
+Every feed of ../shared/corpus/feeds (skips when absent) is read and its entries' texts
+prepared first, as the parse workers would (not timed); then the real `Ingester` stores them
+feed after feed, one transaction a feed, into a fresh store, as a cold fetch's writer does.
+Prints the best run's CPU time per entry and the statements SQLite ran per entry (those run
+by triggers and by the full-text index included), and the items made. Run it on two
+checkouts to compare two writers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from watchcli.config import Config, Source
+from watchcli.ingest import Ingester
+from watchcli.parse import read_feed
+from watchcli.prepared import EntryText
+from watchcli.store import Store
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
+
+
+def prepared_feeds() -> list[tuple[str, tuple, tuple]]:
+    feeds = []
+    for n, path in enumerate(sorted(CORPUS.iterdir())):
+        body = path.read_bytes()
+        if path.suffix == ".gz":
+            body = gzip.decompress(body)
+        content = read_feed(body, "", f"https://f{n}.example.org/", NOW)
+        if content.entries:
+            texts = tuple(EntryText.of(entry) for entry in content.entries)
+            feeds.append((f"f{n:03d}", content.entries, texts))
+    return feeds
+
+
+def one_run(feeds: list[tuple[str, tuple, tuple]]) -> tuple[float, int, int]:
+    """(CPU seconds, statements, items) of storing every feed into a fresh store."""
+    with tempfile.TemporaryDirectory(prefix="watchcli-writer-") as tmp:
+        config = Config(
+            path=Path(tmp) / "sources.toml",
+            sources=tuple(Source(id=s, url=f"https://{s}.example.org/") for s, _, _ in feeds),
+        )
+        with Store.open(Path(tmp) / "watch.db") as store:
+            statements = 0
+
+            def count(_: str) -> None:
+                nonlocal statements
+                statements += 1
+
+            store.db.conn.set_trace_callback(count)
+            ingester = Ingester(store, config, now=NOW)
+            started = time.process_time()
+            for source_id, entries, texts in feeds:
+                source = config.source(source_id)
+                assert source is not None
+                with store.write():
+                    ingester.store_entries(source, entries, lang=None, now=NOW, texts=texts)
+            spent = time.process_time() - started
+            store.db.conn.set_trace_callback(None)
+            (items,) = store.db.execute("SELECT count(*) FROM items").fetchone()
+            return spent, statements, items
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        print(f"no corpus at {CORPUS}; nothing to measure")
+        return
+    feeds = prepared_feeds()
+    entries = sum(len(e) for _, e, _ in feeds)
+    runs = [one_run(feeds) for _ in range(args.runs)]
+    spent, statements, items = min(runs)
+    print(
+        f"{len(feeds)} feeds, {entries} entries, {items} items: writer {spent * 1000 / entries:.3f}"
+        f" ms an entry (best of {args.runs}), {statements / entries:.1f} statements an entry"
+    )
+
+
+if __name__ == "__main__":
+    main()
