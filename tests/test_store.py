@@ -140,7 +140,7 @@ def test_figures_count_shared_items_handled_once(store: Store) -> None:
     store.set_status(shared, "selected", by="lea", now=NOW)
     store.set_status(alone, "discarded", by="hugo", now=NOW)
 
-    figures = store.figures(NOW - timedelta(days=1), NOW + timedelta(days=1))
+    figures = store.reports.figures(NOW - timedelta(days=1), NOW + timedelta(days=1))
 
     assert figures["fetched"] == 2
     assert figures["merged"] == 1
@@ -150,7 +150,7 @@ def test_figures_count_shared_items_handled_once(store: Store) -> None:
         {"analyst": "hugo", "status": "discarded", "items": 1},
         {"analyst": "lea", "status": "selected", "items": 1},
     ]
-    assert store.figures(NOW + timedelta(days=1), NOW + timedelta(days=2))["fetched"] == 0
+    assert store.reports.figures(NOW + timedelta(days=1), NOW + timedelta(days=2))["fetched"] == 0
 
 
 def test_sqlite_integrity_after_many_writes(store: Store) -> None:
@@ -250,7 +250,7 @@ def test_the_minhash_index_gives_way_to_tokens_and_the_items_are_reindexed(
 def test_figures_read_only_the_window_through_indexes(store: Store) -> None:
     statements: list[tuple[str, object]] = []
     store.db._tracer = lambda sql, params: statements.append((sql, params))
-    store.figures(NOW - timedelta(days=7), NOW)
+    store.reports.figures(NOW - timedelta(days=7), NOW)
     store.db._tracer = None
     assert statements
     for sql, params in statements:
@@ -315,7 +315,9 @@ def test_sightings_lose_the_link_that_repeats_their_url_and_the_seen_index_shrin
             [iso(NOW - timedelta(days=1))],
         ).fetchone()
         assert merged == 2
-        assert store.figures(NOW - timedelta(days=1), NOW + timedelta(days=1))["merged"] == 2
+        assert (
+            store.reports.figures(NOW - timedelta(days=1), NOW + timedelta(days=1))["merged"] == 2
+        )
         with store.write():
             store.insert_sighting(
                 1,

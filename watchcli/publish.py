@@ -80,7 +80,7 @@ def compose_digest(
     if request.network:
         members = config.networks[request.network].members
         sources = [s.id for s in config.sources if s.network == request.network]
-    rows = store.digest_items(
+    rows = store.reports.digest_items(
         request.since,
         request.until,
         include_all=request.include_all,
@@ -88,7 +88,7 @@ def compose_digest(
         network_sources=sources,
         network_members=members,
     )
-    figures = store.figures(request.since, request.until)
+    figures = store.reports.figures(request.since, request.until)
     return build_digest(
         rows,
         figures,

@@ -103,8 +103,8 @@ def stats_report(store: Store, config: Config, window: Window) -> dict:
     return build_stats(
         config,
         window,
-        figures=store.figures(window.start, window.end),
-        open_items=store.open_items(window.start, window.end),
+        figures=store.reports.figures(window.start, window.end),
+        open_items=store.reports.open_items(window.start, window.end),
         health=store.sources_health(s.id for s in config.sources),
     )
 
