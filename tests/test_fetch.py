@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import rss
 from tests.feedserver import FeedServer
 from watchcli import USER_AGENT, ingest
-from watchcli.config import Config, FetchSettings, Network, Source
+from watchcli.config import Config, FetchSettings, Network, PageSelectors, Pick, Source
 from watchcli.ingest import FetchRun
 from watchcli.models import ItemFilter
 from watchcli.store import Store
@@ -211,6 +211,63 @@ def test_a_failing_source_is_recorded_and_does_not_stop_the_others(
     # Consecutive failures count up; a success resets them.
     fetch(store, config)
     assert health(store, "bad")["failures"] == 2
+
+
+def test_a_body_that_is_no_feed_is_asked_for_conditionally_and_stays_a_failure(
+    store: Store, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """An HTML page where a feed should be: the next run asks whether it changed (no download
+    when it did not) and reports the same failure; once a feed is served, it is read."""
+    page = "<!doctype html><html><body><p>Notre flux a déménagé.</p></body></html>"
+    url = feed_server.put("moved", page, content_type="text/html", headers={"ETag": '"p1"'})
+    config = make_config(tmp_path, Source("moved", url))
+    first = fetch(store, config)
+    assert first.failed == 1 and "not a feed" in first.errors[0]["error"]
+
+    second = fetch(store, config)
+    assert feed_server.requests_to("/set/moved")[-1].get("if-none-match") == '"p1"'
+    assert (second.ok, second.not_modified, second.failed) == (0, 0, 1)
+    assert second.errors[0]["error"] == first.errors[0]["error"]
+    moved = health(store, "moved")
+    assert (moved["failures"], moved["last_status"]) == (2, 304)
+
+    feed = rss({"title": "Le flux est revenu", "link": "https://example.org/1", "guid": "1"})
+    feed_server.put("moved", feed, headers={"ETag": '"f1"'})
+    third = fetch(store, config)
+    assert (third.ok, third.failed, third.new_items) == (1, 0, 1)
+    assert health(store, "moved")["failures"] == 0
+    assert fetch(store, config).not_modified == 1
+
+
+def test_a_body_another_version_found_no_feed_is_read_again(
+    store: Store, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Validators kept by another version's failure are not sent: this one may read it."""
+    url = feed_server.put("odd", "<html>not yet</html>", headers={"ETag": '"o1"'})
+    config = make_config(tmp_path, Source("odd", url))
+    assert fetch(store, config).failed == 1
+    with store.write():
+        store.db.execute("UPDATE sources SET body_hash = 'no-feed/0.0.1:' || body_hash")
+    assert fetch(store, config).failed == 1
+    assert "if-none-match" not in feed_server.requests_to("/set/odd")[-1]
+
+
+def test_a_page_that_gave_nothing_is_read_again_whole(
+    store: Store, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A page source keeps no validators of a failure: new selectors may find entries in it."""
+    url = feed_server.put(
+        "page",
+        "<html><body><p>Rien</p></body></html>",
+        content_type="text/html",
+        headers={"ETag": '"g1"'},
+    )
+    selectors = PageSelectors(item="article.appel", title=Pick("h2"), link=Pick("a", "href"))
+    source = Source("page", url, page=selectors)
+    config = make_config(tmp_path, source)
+    assert fetch(store, config).failed == 1
+    assert fetch(store, config).failed == 1
+    assert "if-none-match" not in feed_server.requests_to("/set/page")[-1]
 
 
 def test_redirects_within_the_limit_are_followed(

@@ -36,7 +36,7 @@ from watchcli.prepared import (
     read_page_for_writer,
 )
 from watchcli.rules import NO_WORDS, MatchText, Rules
-from watchcli.store import SightingMatch, SourceState, Store
+from watchcli.store import NO_FEED, SightingMatch, SourceState, Store
 from watchcli.store_near import REPS, Representative, day_of, is_new_representative
 
 
@@ -412,16 +412,18 @@ class FetchRun:
 
                 async def one(position: int, source: Source) -> None:
                     state = states[source.id]
+                    fresh = state.stale  # what another version found no feed: read it again
                     result = await fetcher.fetch(
                         FetchRequest(
                             source.id,
                             source.url,
-                            etag=state.etag,
-                            last_modified=state.last_modified,
-                            body_hash=state.body_hash,
+                            etag=None if fresh else state.etag,
+                            last_modified=None if fresh else state.last_modified,
+                            body_hash=None if fresh else state.body_hash,
                             accept=PAGE_ACCEPT if source.page else None,
                         )
                     )
+                    result = _still_no_feed(result, state)
                     content = None
                     if result.outcome is Outcome.OK and result.body is not None:
                         content = await pool.read(
@@ -506,12 +508,15 @@ class FetchRun:
             report.updated = counts.updated
             report.filtered = counts.filtered
         else:
+            no_feed = None
             if result.outcome is Outcome.OK:
-                # A body that is no feed at all (an HTML page, an error page): a failure, and
-                # its hash is not kept, so the next run reads it again instead of calling it
-                # unchanged.
+                # A body that is no feed at all (an HTML page, an error page): a failure. A
+                # feed's validators are kept with it, so that the next run asks whether it
+                # changed; a page's are not, since new selectors may find entries in it.
                 report.outcome = Outcome.FAILED
                 report.error = (content.problem if content else None) or "not a feed"
+                if source.page is None and result.body_hash:
+                    no_feed = (result.etag, result.last_modified, result.body_hash)
             store.record_fetch_failure(
                 source.id,
                 now=now,
@@ -519,6 +524,7 @@ class FetchRun:
                 error=report.error or "failed",
                 gone=result.outcome is Outcome.GONE,
                 retry_after=result.retry_after,
+                no_feed=no_feed,
             )
         return report
 
@@ -540,6 +546,20 @@ class FetchRun:
         s.filtered += report.filtered
         if self.on_report:
             self.on_report(report)
+
+
+def _still_no_feed(result: FetchResult, state: SourceState) -> FetchResult:
+    """The body the last run found no feed, unchanged (a 304 to its validators, or the same
+    bytes again): the same failure, without reading it. Anything else as it came."""
+    if not state.no_feed:
+        return result
+    same_bytes = result.outcome is Outcome.OK and state.body_hash == NO_FEED + (
+        result.body_hash or ""
+    )
+    if result.outcome is not Outcome.NOT_MODIFIED and not same_bytes:
+        return result
+    error = state.last_error or "not a feed"
+    return replace(result, outcome=Outcome.FAILED, body=None, error=error)
 
 
 def settle_heap() -> None:

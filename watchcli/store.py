@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from watchcli import sql
+from watchcli import __version__, sql
 from watchcli.config import Source
 from watchcli.dates import iso, parse_iso
 from watchcli.errors import HeldError, NotFoundError, UsageError
@@ -69,11 +69,30 @@ class SourceState:
     body_hash: str | None
     gone: bool
     retry_after: str | None
+    last_error: str | None = None
 
     @property
     def expects_body(self) -> bool:
         """Asked with nothing to compare with, the source can only answer with its feed."""
         return not (self.etag or self.last_modified or self.body_hash)
+
+    @property
+    def no_feed(self) -> bool:
+        """Its validators name a body that was no feed (`NO_FEED`), read by this version."""
+        return (self.body_hash or "").startswith(NO_FEED)
+
+    @property
+    def stale(self) -> bool:
+        """Its validators name a body that another version of watchcli found no feed: this
+        one may read it, so it is asked for afresh."""
+        return (self.body_hash or "").startswith(_NO_FEED) and not self.no_feed
+
+
+# The body hash kept, with the validators, for a body that was no feed at all (an HTML page,
+# a challenge, a truncated document): the next run asks for it conditionally, and "not
+# modified" is the same failure, with no download. The version names the reader that failed.
+_NO_FEED = "no-feed/"
+NO_FEED = f"{_NO_FEED}{__version__}:"
 
 
 @dataclass(frozen=True)
@@ -182,7 +201,8 @@ class Store:
 
     def source_states(self) -> dict[str, SourceState]:
         rows = self._all(
-            "SELECT id, url, etag, last_modified, body_hash, gone, retry_after FROM sources"
+            "SELECT id, url, etag, last_modified, body_hash, gone, retry_after, last_error"
+            " FROM sources"
         )
         return {row["id"]: SourceState(**{**row, "gone": bool(row["gone"])}) for row in rows}
 
@@ -235,22 +255,25 @@ class Store:
         error: str,
         gone: bool = False,
         retry_after: datetime | None = None,
+        no_feed: tuple[str | None, str | None, str] | None = None,
     ) -> None:
+        """A failed fetch. `no_feed`: the (ETag, Last-Modified, body hash) of a body that was
+        no feed, kept (as `NO_FEED` + hash) so that the next run asks for it conditionally."""
+        validators = ""
+        params: list[Any] = [status, iso(now), error, int(gone)]
+        params.append(iso(retry_after) if retry_after else None)
+        if no_feed is not None:
+            etag, last_modified, body_hash = no_feed
+            validators = ", etag = ?, last_modified = ?, body_hash = ?"
+            params += [etag, last_modified, NO_FEED + body_hash]
         self.db.execute(
-            """
+            f"""
             UPDATE sources SET
                 last_status = ?, last_attempt = ?, failures = failures + 1, last_error = ?,
-                gone = ?, retry_after = ?
+                gone = ?, retry_after = ?{validators}
             WHERE id = ?
             """,
-            [
-                status,
-                iso(now),
-                error,
-                int(gone),
-                iso(retry_after) if retry_after else None,
-                source_id,
-            ],
+            [*params, source_id],
         )
 
     def sources_health(self, source_ids: Iterable[str]) -> list[dict]:
