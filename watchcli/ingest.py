@@ -36,7 +36,7 @@ from watchcli.prepared import (
     read_page_for_writer,
 )
 from watchcli.rules import NO_WORDS, MatchText, Rules
-from watchcli.store import NO_FEED, SightingMatch, SourceState, Store
+from watchcli.store import SightingMatch, SourceState, Store
 from watchcli.store_near import REPS, Representative, day_of, is_new_representative
 
 
@@ -412,18 +412,21 @@ class FetchRun:
 
                 async def one(position: int, source: Source) -> None:
                     state = states[source.id]
-                    fresh = state.stale  # what another version found no feed: read it again
+                    etag, last_modified, body_hash = state.asked_with()
                     result = await fetcher.fetch(
                         FetchRequest(
                             source.id,
                             source.url,
-                            etag=None if fresh else state.etag,
-                            last_modified=None if fresh else state.last_modified,
-                            body_hash=None if fresh else state.body_hash,
+                            etag=etag,
+                            last_modified=last_modified,
+                            body_hash=body_hash,
                             accept=PAGE_ACCEPT if source.page else None,
                         )
                     )
-                    result = _still_no_feed(result, state)
+                    if state.no_feed and result.outcome is Outcome.NOT_MODIFIED:
+                        # The body the last run found no feed, unchanged: the same failure
+                        error = state.last_error or "not a feed"
+                        result = replace(result, outcome=Outcome.FAILED, error=error)
                     content = None
                     if result.outcome is Outcome.OK and result.body is not None:
                         content = await pool.read(
@@ -546,20 +549,6 @@ class FetchRun:
         s.filtered += report.filtered
         if self.on_report:
             self.on_report(report)
-
-
-def _still_no_feed(result: FetchResult, state: SourceState) -> FetchResult:
-    """The body the last run found no feed, unchanged (a 304 to its validators, or the same
-    bytes again): the same failure, without reading it. Anything else as it came."""
-    if not state.no_feed:
-        return result
-    same_bytes = result.outcome is Outcome.OK and state.body_hash == NO_FEED + (
-        result.body_hash or ""
-    )
-    if result.outcome is not Outcome.NOT_MODIFIED and not same_bytes:
-        return result
-    error = state.last_error or "not a feed"
-    return replace(result, outcome=Outcome.FAILED, body=None, error=error)
 
 
 def settle_heap() -> None:

@@ -81,11 +81,15 @@ class SourceState:
         """Its validators name a body that was no feed (`NO_FEED`), read by this version."""
         return (self.body_hash or "").startswith(NO_FEED)
 
-    @property
-    def stale(self) -> bool:
-        """Its validators name a body that another version of watchcli found no feed: this
-        one may read it, so it is asked for afresh."""
-        return (self.body_hash or "").startswith(_NO_FEED) and not self.no_feed
+    def asked_with(self) -> tuple[str | None, str | None, str | None]:
+        """The (ETag, Last-Modified, body hash) to ask with: the body hash without its
+        no-feed mark, so that the same bytes again are "not modified"; nothing at all for a
+        body another version of watchcli found no feed, which this one may read."""
+        if not (self.body_hash or "").startswith(_NO_FEED):
+            return self.etag, self.last_modified, self.body_hash
+        if not self.no_feed:
+            return None, None, None
+        return self.etag, self.last_modified, self.body_hash.removeprefix(NO_FEED)
 
 
 # The body hash kept, with the validators, for a body that was no feed at all (an HTML page,
@@ -648,11 +652,10 @@ class Store:
         queue's when `ranks` has no rank 3."""
         if not ranks:
             return []
-        queue = [(rank, condition, args) for rank, condition, args in ranks if rank < 3]
         rank_of, rank_params = _rank_of(ranks)
-        if len(queue) == len(ranks):  # the queue only
-            where = ["(" + " OR ".join(f"({condition})" for _, condition, _ in queue) + ")", *where]
-            params = [*rank_params, *params]
+        if all(rank < 3 for rank, _, _ in ranks):  # the queue only: one of its conditions holds
+            where = ["(" + " OR ".join(f"({condition})" for _, condition, _ in ranks) + ")", *where]
+            params = [*rank_params, *params]  # the same parameters as the rank's CASE
         return self._items(
             where, [*rank_params, *params], limit, rank=f"{rank_of} AS queue", order="queue, "
         )

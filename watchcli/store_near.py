@@ -17,8 +17,8 @@ Invariants:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -190,10 +190,6 @@ class NearStore:
 
     # --- token counts (the weights) -----------------------------------------------------------
 
-    def count_item(self, day: int, tokens: Iterable[str]) -> None:
-        """One more item, first seen on `day`, holds `tokens`."""
-        self.count_items(day, Counter(set(tokens)), 1)
-
     def count_items(self, day: int, holders: Mapping[str, int], items: int) -> None:
         """`items` more items, first seen on `day`, of which `holders[token]` hold each token:
         one row written a token, however many of the items hold it."""
@@ -233,6 +229,8 @@ class NearStore:
     def recount(self, since: datetime) -> None:
         """Count again the tokens of the items first seen since `since` (new matching rules)."""
         self.db.execute("DELETE FROM near_df")
+        holders: dict[int, Counter[str]] = defaultdict(Counter)
+        items: Counter[int] = Counter()
         for row in sql.rows(
             self.db,
             """
@@ -244,8 +242,11 @@ class NearStore:
             """,
             [iso(since)],
         ):
-            text = neardup.match_text(row["title"], row["lede"])
-            self.count_item(day_of(datetime.fromisoformat(row["first_seen"])), text.text)
+            day = day_of(datetime.fromisoformat(row["first_seen"]))
+            holders[day].update(neardup.match_text(row["title"], row["lede"]).text)
+            items[day] += 1
+        for day in sorted(items):
+            self.count_items(day, holders[day], items[day])
 
     # --- corrections by hand (merge, split) ------------------------------------------------
 

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import webbrowser
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -635,15 +635,7 @@ class TriageApp(App[None]):
         def searched(text: str | None) -> None:
             if text is None:
                 return
-            self.set_view(
-                services.View(
-                    tag=self.view.tag,
-                    status=self.view.status,
-                    network=self.view.network,
-                    scope=self.view.scope,
-                    search=text.strip(),
-                )
-            )
+            self.set_view(replace(self.view, search=text.strip()))
             if text.strip() and services.triage_search(text) is None:
                 self.say(
                     _("Nothing to search for: give a word (-word only leaves out)"), error=True
