@@ -1,12 +1,14 @@
-"""The fetch's writer alone, on real feeds: milliseconds and SQL statements an entry.
+"""The fetch's writer alone, on real feeds or on peers.py's templated farm: milliseconds and
+SQL statements an entry.
 
-    python bench/writer_corpus.py [--runs 5]
+    python bench/writer_corpus.py [--runs 5] [--farm 200,50]
 
-Every feed of ../shared/corpus/feeds (skips when absent) is read and its entries' texts
-prepared first, as the parse workers would (not timed); then the real `Ingester` stores them
-feed after feed, one transaction a feed, into a fresh store, as a cold fetch's writer does.
-Prints the best run's CPU time per entry and the statements SQLite ran per entry (those run
-by triggers and by the full-text index included), and the items made. Run it on two
+Every feed of ../shared/corpus/feeds (skips when absent), or with `--farm N,M` the N templated
+feeds of M entries that `bench/peers.py` serves, is read and its entries' texts prepared
+first, as the parse workers would (not timed); then the real `Ingester` stores them feed after
+feed, one transaction a feed, into a fresh store, as a cold fetch's writer does. Prints the
+best run's CPU time per entry, the statements SQLite ran per entry (counted in one more run,
+those run by triggers and by the full-text index included), and the items made. Run it on two
 checkouts to compare two writers.
 """
 
@@ -32,12 +34,24 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
 
 
-def prepared_feeds() -> list[tuple[str, tuple, tuple]]:
-    feeds = []
-    for n, path in enumerate(sorted(CORPUS.iterdir())):
+def corpus_bodies() -> list[bytes]:
+    bodies = []
+    for path in sorted(CORPUS.iterdir()):
         body = path.read_bytes()
-        if path.suffix == ".gz":
-            body = gzip.decompress(body)
+        bodies.append(gzip.decompress(body) if path.suffix == ".gz" else body)
+    return bodies
+
+
+def farm_bodies(feeds: int, entries: int) -> list[bytes]:
+    from bench.peers import Farm
+
+    farm = Farm(feeds, entries, latency=(0.0, 0.0), gzip=False)
+    return [farm.body(n, gzipped=False) for n in range(feeds)]
+
+
+def prepared_feeds(bodies: list[bytes]) -> list[tuple[str, tuple, tuple]]:
+    feeds = []
+    for n, body in enumerate(bodies):
         content = read_feed(body, "", f"https://f{n}.example.org/", NOW)
         if content.entries:
             texts = tuple(EntryText.of(entry) for entry in content.entries)
@@ -45,8 +59,9 @@ def prepared_feeds() -> list[tuple[str, tuple, tuple]]:
     return feeds
 
 
-def one_run(feeds: list[tuple[str, tuple, tuple]]) -> tuple[float, int, int]:
-    """(CPU seconds, statements, items) of storing every feed into a fresh store."""
+def one_run(feeds: list[tuple[str, tuple, tuple]], *, counted: bool) -> tuple[float, int, int]:
+    """(CPU seconds, statements, items) of storing every feed into a fresh store; statements
+    are counted only when `counted` (counting slows SQLite down)."""
     with tempfile.TemporaryDirectory(prefix="watchcli-writer-") as tmp:
         config = Config(
             path=Path(tmp) / "sources.toml",
@@ -59,7 +74,8 @@ def one_run(feeds: list[tuple[str, tuple, tuple]]) -> tuple[float, int, int]:
                 nonlocal statements
                 statements += 1
 
-            store.db.conn.set_trace_callback(count)
+            if counted:
+                store.db.conn.set_trace_callback(count)
             ingester = Ingester(store, config, now=NOW)
             started = time.process_time()
             for source_id, entries, texts in feeds:
@@ -76,14 +92,20 @@ def one_run(feeds: list[tuple[str, tuple, tuple]]) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--farm", help="N,M: peers.py's N templated feeds of M entries")
     args = parser.parse_args()
-    if not CORPUS.is_dir():
+    if args.farm:
+        feeds_count, entries_count = (int(x) for x in args.farm.split(","))
+        bodies = farm_bodies(feeds_count, entries_count)
+    elif CORPUS.is_dir():
+        bodies = corpus_bodies()
+    else:
         print(f"no corpus at {CORPUS}; nothing to measure")
         return
-    feeds = prepared_feeds()
+    feeds = prepared_feeds(bodies)
     entries = sum(len(e) for _, e, _ in feeds)
-    runs = [one_run(feeds) for _ in range(args.runs)]
-    spent, statements, items = min(runs)
+    spent, _, items = min(one_run(feeds, counted=False) for _ in range(args.runs))
+    _, statements, _ = one_run(feeds, counted=True)
     print(
         f"{len(feeds)} feeds, {entries} entries, {items} items: writer {spent * 1000 / entries:.3f}"
         f" ms an entry (best of {args.runs}), {statements / entries:.1f} statements an entry"

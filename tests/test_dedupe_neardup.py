@@ -383,3 +383,39 @@ _LEDE_PIECES = st.sampled_from(
 @given(st.lists(_LEDE_PIECES, max_size=40).map("".join) | st.text(max_size=80))
 def test_lede_names_skips_words_without_capitals_and_finds_the_same(text: str) -> None:
     assert neardup._lede_names(text) == _lede_names_word_by_word(text)
+
+
+# --- the ceiling that spares most verdicts ------------------------------------------------------
+
+VOCABULARY = [*FIRST, *SECOND, *PLACES, *CITIES, *WORDS, "2024", "800"]
+sentences = st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=8).map(" ".join)
+
+
+@given(
+    sentences,
+    sentences,
+    sentences,
+    sentences,
+    st.booleans(),
+    st.booleans(),
+    st.floats(0, 200),
+    st.integers(0, 300),
+)
+def test_no_verdict_is_above_the_ceiling(
+    title_a: str,
+    summary_a: str,
+    title_b: str,
+    summary_b: str,
+    same_text: bool,
+    same_source: bool,
+    hours: float,
+    crowd: int,
+) -> None:
+    """The fetch skips the verdict of a pair whose ceiling is below the bar: no verdict may
+    be higher than its ceiling, whatever the words weigh (a store full of them or not)."""
+    a = match_text(title_a, summary_a)
+    b = a if same_text else match_text(title_b, summary_b)
+    weights = Weights.of_texts([a, b] + [match_text(" ".join(VOCABULARY), "")] * crowd)
+    apart = dict(same_source=same_source, hours_apart=hours)
+    verdict = decide(a, b, weights, **apart)
+    assert verdict.probability <= neardup.ceiling(a, b, weights, **apart)

@@ -267,21 +267,28 @@ class Ingester:
         )
         representatives = self.store.near.representatives(proposed, source.id)
         weights.prefetch([t for r in representatives for t in r.text.text] + [*text.text])
+        # An item is joined only when every representative nearly agrees (`coherent`): once
+        # one cannot, the item is out, and its other representatives need no verdict.
+        floor = neardup.COHERENCE * threshold
         verdicts: dict[int, list[tuple[neardup.Verdict, Representative]]] = defaultdict(list)
+        out: set[int] = set()
         for rep in representatives:
-            if abs(entry.published - rep.published) > window:
+            if rep.item_id in out or abs(entry.published - rep.published) > window:
                 continue
-            verdict = neardup.decide(
-                text,
-                rep.text,
-                weights,
+            apart = dict(
                 same_source=rep.same_source,
                 hours_apart=abs((entry.published - rep.published).total_seconds()) / 3600,
             )
+            if neardup.ceiling(text, rep.text, weights, **apart) < floor:
+                out.add(rep.item_id)
+                continue
+            verdict = neardup.decide(text, rep.text, weights, **apart)
+            if verdict.reason is not None or verdict.probability < floor:
+                out.add(rep.item_id)
             verdicts[rep.item_id].append((verdict, rep))
         best = Match(None, "new", None)
         for item_id in proposed:
-            if not verdicts[item_id]:
+            if item_id in out or not verdicts[item_id]:
                 continue
             verdict, rep = max(verdicts[item_id], key=lambda v: v[0].probability)
             if verdict.probability < threshold or not neardup.coherent(

@@ -56,6 +56,7 @@ __all__ = [
     "Verdict",
     "Weights",
     "candidate_bounds",
+    "ceiling",
     "coherent",
     "content_words",
     "decide",
@@ -329,10 +330,8 @@ class MatchText:
     names: frozenset[str]  # tokens of the title's and the summary's capitalised words
     head: frozenset[str]  # tokens of the title's dateline or topic ("Pamiers. …", "Soudan : …")
     grams: frozenset[str]  # letter trigrams of the title's words ("Mursi" meets "Morsi")
-
-    @property
-    def text(self) -> frozenset[str]:
-        return self.title | self.lede
+    text: frozenset[str]  # `title` | `lede`
+    content: frozenset[str]  # the words of `text` that say what happened (`content_words`)
 
     def encode(self) -> str:
         """A compact form for the store: fields by tab, tokens by space (neither is in a token)."""
@@ -358,6 +357,8 @@ def _match_text(
 ) -> MatchText:
     title, lede_set = frozenset(words), frozenset(lede_words)
     joined = " ".join(words)
+    text = title | lede_set
+    common = common_tokens()
     return MatchText(
         words=words,
         lede_words=lede_words,
@@ -368,6 +369,8 @@ def _match_text(
         names=names,
         head=head,
         grams=frozenset(joined[i : i + 3] for i in range(len(joined) - 2)),
+        text=text,
+        content=frozenset(t for t in text - names if not (t in common or _HAS_DIGIT_RE.search(t))),
     )
 
 
@@ -397,11 +400,16 @@ def prior() -> tuple[int, dict[str, int]]:
     return docs, counts
 
 
-def is_common(token: str) -> bool:
-    """A token so frequent in the prior (function words: "de", "the", "pour") that indexing it
-    would only make long lists."""
+@cache
+def common_tokens() -> frozenset[str]:
+    """The tokens so frequent in the prior (function words: "de", "the", "pour") that indexing
+    them would only make long lists."""
     docs, counts = prior()
-    return counts.get(token, 0) > COMMON_SHARE * docs
+    return frozenset(t for t, n in counts.items() if n > COMMON_SHARE * docs)
+
+
+def is_common(token: str) -> bool:
+    return token in common_tokens()
 
 
 class Weights:
@@ -444,14 +452,27 @@ class Weights:
 
     def __call__(self, token: str) -> float:
         weight = self._weights.get(token)
-        if weight is None and is_date(token):
-            weight = self._weights[token] = 0.0
         if weight is None:
-            if token not in self._counts:
-                self.prefetch((token,))
-            seen = self._counts[token] + self._prior.get(token, 0.0)
-            weight = self._weights[token] = self.top - math.log(seen + 1)
+            self._weigh((token,))
+            weight = self._weights[token]
         return weight
+
+    def lookup(self, *texts: frozenset[str]) -> Callable[[str], float]:
+        """The weight of any token of `texts`, as a plain dict lookup (matching weighs every
+        token of two texts several times); valid until the next `add`."""
+        known = self._weights
+        for tokens in texts:
+            if not known.keys() >= tokens:
+                self._weigh(tokens - known.keys())
+        return known.__getitem__
+
+    def _weigh(self, tokens: Iterable[str]) -> None:
+        tokens = list(tokens)
+        self.prefetch(tokens)
+        counts, prior, top, log = self._counts, self._prior, self.top, math.log
+        self._weights.update(
+            (t, 0.0 if is_date(t) else top - log(counts[t] + prior.get(t, 0.0) + 1)) for t in tokens
+        )
 
     def add(self, tokens: Iterable[str]) -> None:
         """One more item holds these tokens."""
@@ -551,13 +572,16 @@ def number_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
     )
 
 
-def _total(tokens: Iterable[str], weights: Weights) -> float:
-    return sum(map(weights, tokens))
+Weigh = Callable[[str], float]  # a token's weight: `Weights`, or its `lookup`
 
 
-def _dice(a: frozenset[str], b: frozenset[str], weights: Weights) -> float:
-    total = _total(a, weights) + _total(b, weights)
-    return 2 * _total(a & b, weights) / total if total else 0.0
+def _total(tokens: Iterable[str], weight: Weigh) -> float:
+    return sum(map(weight, tokens))
+
+
+def _dice(a: frozenset[str], b: frozenset[str], weight: Weigh) -> float:
+    total = _total(a, weight) + _total(b, weight)
+    return 2 * _total(a & b, weight) / total if total else 0.0
 
 
 def _swapped(
@@ -621,15 +645,20 @@ def facts_swapped(a: MatchText, b: MatchText, *, same_source: bool = False) -> b
 
 
 def content_words(text: MatchText) -> frozenset[str]:
-    """The words of a text that say what happened: not names, numbers or the commonest words."""
-    return frozenset(t for t in text.text - text.names if not (_is_number(t) or is_common(t)))
+    """The words of a text that say what happened: not names, numbers or the commonest words
+    (made once, with the text)."""
+    return text.content
 
 
-def _rare_told(title: frozenset[str], other: frozenset[str], weights: Weights) -> float:
+def _rare_told(title: frozenset[str], other: frozenset[str], weight: Weigh) -> float:
     """How much of the RARE_WORDS rarest words of a title (by weight) the other text tells."""
-    rarest = sorted(title, key=lambda t: (-weights(t), t))[:RARE_WORDS]
-    total = _total(rarest, weights)
-    return _total((t for t in rarest if t in other), weights) / total if total else 0.0
+    rarest = sorted(title, key=lambda t: (-weight(t), t))[:RARE_WORDS]
+    total = _total(rarest, weight)
+    return _total((t for t in rarest if t in other), weight) / total if total else 0.0
+
+
+def _time_apart(hours: float) -> float:
+    return math.log1p(abs(hours)) / math.log1p(GAP_HOURS)
 
 
 def features(
@@ -644,19 +673,20 @@ def features(
     value is in [0, 1]. Linear in the texts' lengths: set operations and one weight a token."""
     top = weights.top
     text_a, text_b = a.text, b.text
+    weight = weights.lookup(text_a, text_b)
     both_ledes = bool(a.lede and b.lede)
-    title_sim = _dice(a.title, b.title, weights)
+    title_sim = _dice(a.title, b.title, weight)
     shared = (a.title & text_b) | (b.title & text_a)
     numbers_a, numbers_b = a.numbers | a.lede_numbers, b.numbers | b.lede_numbers
     values = (
         title_sim,
-        _dice(a.lede, b.lede, weights) if both_ledes else 0.0,
-        min(_rare_told(a.title, text_b, weights), _rare_told(b.title, text_a, weights)),
-        _total(shared, weights) / (SHARED_INFO * top),
+        _dice(a.lede, b.lede, weight) if both_ledes else 0.0,
+        min(_rare_told(a.title, text_b, weight), _rare_told(b.title, text_a, weight)),
+        _total(shared, weight) / (SHARED_INFO * top),
         title_sim * bool(a.names and b.names and not a.names & text_b and not b.names & text_a),
-        max(map(weights, numbers_a & numbers_b), default=0.0) / top,
+        max(map(weight, numbers_a & numbers_b), default=0.0) / top,
         float(same_source),
-        math.log1p(abs(hours_apart)) / math.log1p(GAP_HOURS),
+        _time_apart(hours_apart),
         float(not both_ledes),
         2 * len(a.grams & b.grams) / ((len(a.grams) + len(b.grams)) or 1),
     )
@@ -688,6 +718,35 @@ def coherent(verdicts: Iterable[Verdict], threshold: float) -> bool:
     story: an entry that matches one of its wordings but not the others is another story
     that happens to share words with one of them, and joining would chain stories."""
     return all(v.reason is None and v.probability >= COHERENCE * threshold for v in verdicts)
+
+
+def ceiling(
+    a: MatchText,
+    b: MatchText,
+    weights: Weights,
+    *,
+    same_source: bool = False,
+    hours_apart: float = 0.0,
+) -> float:
+    """The highest probability `decide` could give `a` and `b`: the features that cost
+    little (the weight the titles share, the source, the time apart, the summaries present)
+    as they are, every other at its most favourable value. Each feature weighs one way, so
+    a pair whose ceiling is below the bar need not be looked at further: most pairs that the
+    index proposes share common words only."""
+    if a.words == b.words and a.lede_words and a.lede_words == b.lede_words:
+        return 1.0  # the same text, which `decide` takes whatever its words weigh
+    weight = weights.lookup(a.text, b.text)
+    known = {
+        "shared_info": _total((a.title & b.text) | (b.title & a.text), weight)
+        / (SHARED_INFO * weights.top),
+        "same_source": float(same_source),
+        "hours_apart": _time_apart(hours_apart),
+        "no_lede": float(not (a.lede and b.lede)),
+    }
+    return MODEL.probability(
+        min(1.0, max(0.0, known[name])) if name in known else float(c > 0)
+        for name, c in zip(FEATURES, MODEL.coefficients, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -746,7 +805,7 @@ def refusal(a: MatchText, b: MatchText, *, same_source: bool = False) -> str | N
         return "another name or key word in the same sentence"
     if a.head and b.head and not a.head & b.text and not b.head & a.text:
         return "each opens on a place or topic the other never mentions"
-    if not content_words(a) & content_words(b):
+    if not a.content & b.content:
         return "they share names or numbers only, no word of what happened"
     return None
 
