@@ -467,9 +467,10 @@ class Weights:
         return known.__getitem__
 
     def _weigh(self, tokens: Iterable[str]) -> None:
-        tokens = list(tokens)
-        self.prefetch(tokens)
+        tokens = set(tokens)
         counts, prior, top, log = self._counts, self._prior, self.top, math.log
+        if not counts.keys() >= tokens:
+            self.prefetch(tokens)
         self._weights.update(
             (t, 0.0 if is_date(t) else top - log(counts[t] + prior.get(t, 0.0) + 1)) for t in tokens
         )
@@ -495,7 +496,8 @@ def index_tokens(text: MatchText) -> tuple[str, ...]:
 def query_tokens(text: MatchText, weights: Weights) -> tuple[str, ...]:
     """The tokens an entry looks up: its QUERY_TOKENS rarest indexed tokens, rarest first
     (ties by the token itself, so the same entry always asks the same)."""
-    ranked = sorted(index_tokens(text), key=lambda t: (-weights(t), t))
+    weight = weights.lookup(text.text)
+    ranked = sorted(index_tokens(text), key=lambda t: (-weight(t), t))
     return tuple(ranked[:QUERY_TOKENS])
 
 
@@ -735,10 +737,9 @@ def ceiling(
     index proposes share common words only."""
     if a.words == b.words and a.lede_words and a.lede_words == b.lede_words:
         return 1.0  # the same text, which `decide` takes whatever its words weigh
-    weight = weights.lookup(a.text, b.text)
+    shared = (a.title & b.text) | (b.title & a.text)
     known = {
-        "shared_info": _total((a.title & b.text) | (b.title & a.text), weight)
-        / (SHARED_INFO * weights.top),
+        "shared_info": _total(shared, weights.lookup(shared)) / (SHARED_INFO * weights.top),
         "same_source": float(same_source),
         "hours_apart": _time_apart(hours_apart),
         "no_lede": float(not (a.lede and b.lede)),
