@@ -31,7 +31,7 @@ from watchcli.prepared import EntryText
 from watchcli.store import Store
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
-NOW = datetime(2026, 12, 3, tzinfo=UTC)
+CORPUS_NOW = datetime(2026, 12, 3, tzinfo=UTC)  # the farm's feeds are dated from the present
 
 
 def corpus_bodies() -> list[bytes]:
@@ -49,17 +49,19 @@ def farm_bodies(feeds: int, entries: int) -> list[bytes]:
     return [farm.body(n, gzipped=False) for n in range(feeds)]
 
 
-def prepared_feeds(bodies: list[bytes]) -> list[tuple[str, tuple, tuple]]:
+def prepared_feeds(bodies: list[bytes], now: datetime) -> list[tuple[str, tuple, tuple]]:
     feeds = []
     for n, body in enumerate(bodies):
-        content = read_feed(body, "", f"https://f{n}.example.org/", NOW)
+        content = read_feed(body, "", f"https://f{n}.example.org/", now)
         if content.entries:
             texts = tuple(EntryText.of(entry) for entry in content.entries)
             feeds.append((f"f{n:03d}", content.entries, texts))
     return feeds
 
 
-def one_run(feeds: list[tuple[str, tuple, tuple]], *, counted: bool) -> tuple[float, int, int]:
+def one_run(
+    feeds: list[tuple[str, tuple, tuple]], now: datetime, *, counted: bool
+) -> tuple[float, int, int]:
     """(CPU seconds, statements, items) of storing every feed into a fresh store; statements
     are counted only when `counted` (counting slows SQLite down)."""
     with tempfile.TemporaryDirectory(prefix="watchcli-writer-") as tmp:
@@ -76,13 +78,13 @@ def one_run(feeds: list[tuple[str, tuple, tuple]], *, counted: bool) -> tuple[fl
 
             if counted:
                 store.db.conn.set_trace_callback(count)
-            ingester = Ingester(store, config, now=NOW)
+            ingester = Ingester(store, config, now=now)
             started = time.process_time()
             for source_id, entries, texts in feeds:
                 source = config.source(source_id)
                 assert source is not None
                 with store.write():
-                    ingester.store_entries(source, entries, lang=None, now=NOW, texts=texts)
+                    ingester.store_entries(source, entries, lang=None, now=now, texts=texts)
             spent = time.process_time() - started
             store.db.conn.set_trace_callback(None)
             (items,) = store.db.execute("SELECT count(*) FROM items").fetchone()
@@ -96,16 +98,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.farm:
         feeds_count, entries_count = (int(x) for x in args.farm.split(","))
-        bodies = farm_bodies(feeds_count, entries_count)
+        bodies, now = farm_bodies(feeds_count, entries_count), datetime.now(UTC)
     elif CORPUS.is_dir():
-        bodies = corpus_bodies()
+        bodies, now = corpus_bodies(), CORPUS_NOW
     else:
         print(f"no corpus at {CORPUS}; nothing to measure")
         return
-    feeds = prepared_feeds(bodies)
+    feeds = prepared_feeds(bodies, now)
     entries = sum(len(e) for _, e, _ in feeds)
-    spent, _, items = min(one_run(feeds, counted=False) for _ in range(args.runs))
-    _, statements, _ = one_run(feeds, counted=True)
+    spent, _, items = min(one_run(feeds, now, counted=False) for _ in range(args.runs))
+    _, statements, _ = one_run(feeds, now, counted=True)
     print(
         f"{len(feeds)} feeds, {entries} entries, {items} items: writer {spent * 1000 / entries:.3f}"
         f" ms an entry (best of {args.runs}), {statements / entries:.1f} statements an entry"
