@@ -87,7 +87,7 @@ def best_recall(
 def ceiling(stream: Stream, precision: float) -> dict[str, float]:
     texts = [neardup.match_text(d.title, d.summary) for d in stream.docs]
     weights = neardup.Weights.of_texts(texts)
-    words = [neardup.content_words(t) for t in texts]
+    words = [t.content for t in texts]
     by_word: dict[str, list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
         for w in ws:

@@ -58,7 +58,6 @@ __all__ = [
     "candidate_bounds",
     "ceiling",
     "coherent",
-    "content_words",
     "decide",
     "explain",
     "features",
@@ -331,7 +330,7 @@ class MatchText:
     head: frozenset[str]  # tokens of the title's dateline or topic ("Pamiers. …", "Soudan : …")
     grams: frozenset[str]  # letter trigrams of the title's words ("Mursi" meets "Morsi")
     text: frozenset[str]  # `title` | `lede`
-    content: frozenset[str]  # the words of `text` that say what happened (`content_words`)
+    content: frozenset[str]  # words of `text` that say what happened: no name, number, common word
 
     def encode(self) -> str:
         """A compact form for the store: fields by tab, tokens by space (neither is in a token)."""
@@ -645,12 +644,6 @@ def facts_swapped(a: MatchText, b: MatchText, *, same_source: bool = False) -> b
         if same_source:
             return True
     return bool(set(title_x) & set(lede_x) and set(title_y) & set(lede_y))
-
-
-def content_words(text: MatchText) -> frozenset[str]:
-    """The words of a text that say what happened: not names, numbers or the commonest words
-    (made once, with the text)."""
-    return text.content
 
 
 def _rare_told(title: frozenset[str], other: frozenset[str], weight: Weigh) -> float:
